@@ -1,0 +1,14 @@
+"""The environment layer: the batched env protocol and its Isaac Lab adapter."""
+
+from .base import BatchedEnv, StepResult
+
+__all__ = ["BatchedEnv", "StepResult", "make_env"]
+
+
+def make_env(task, num_envs: int | None = None, seed: int = 0, **kwargs) -> BatchedEnv:
+    """Create the env a task card asks for. Imports the simulator only when called."""
+    if task.env.backend == "isaaclab":
+        from .isaaclab import IsaacLabVectorEnv
+
+        return IsaacLabVectorEnv(task, num_envs=num_envs, seed=seed, **kwargs)
+    raise ValueError(f"unknown env backend {task.env.backend!r}")

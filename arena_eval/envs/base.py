@@ -1,0 +1,46 @@
+"""The batched environment protocol the runner drives.
+
+Observations and actions are dicts of numpy arrays keyed by modality keys (`state.<k>`,
+`video.<k>`, `action.<k>`), batched over N env slots, with no time axis (the runner adds
+it). Nothing from the simulator (torch tensors, Isaac Lab objects) crosses this boundary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Protocol
+
+import gymnasium as gym
+import numpy as np
+
+
+@dataclasses.dataclass
+class StepResult:
+    """What one step says about each env slot, read before any auto-reset.
+
+    `done[i]` is true when slot i's episode ended on this step; then `success[i]` says how
+    it ended and `reason[i]` why ("time_limit", "term:<name>", "error:<text>", ...).
+    `error[i]` marks a simulator fault in that slot (e.g. a non-finite state).
+    """
+
+    obs: dict[str, np.ndarray]
+    done: np.ndarray
+    success: np.ndarray
+    error: np.ndarray
+    reason: list[str]
+
+
+class BatchedEnv(Protocol):
+    num_envs: int
+    observation_space: gym.spaces.Dict  # per-slot spaces keyed by modality key
+    action_space: gym.spaces.Dict
+    max_steps: int
+
+    def reset_to(self, env_ids: np.ndarray, seeds: list[int]) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
+        """Start episodes in the given slots from the start state of the given seeds.
+        Returns the full batch's observation and, per given slot, its start state."""
+        ...
+
+    def step_eval(self, action: dict[str, np.ndarray]) -> StepResult: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,51 @@
+"""Start-state samplers: an episode's initial state drawn from its seed alone.
+
+Isaac Lab's own reset randomisation draws for all resetting envs from one shared generator,
+so an episode's start would depend on which slot runs it and on num_envs. A sampler here
+draws from `numpy.random.default_rng(seed)` and returns the state to write, per scene
+asset, by joint name::
+
+    {"cartpole": {"joint_pos": {"slider_to_cart": 0.3, ...}, "joint_vel": {...}}}
+
+Joints not named keep their default. A task card names its sampler in `env.start_state`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+StartState = dict[str, dict[str, dict[str, float]]]
+Sampler = Callable[[np.random.Generator, Any], StartState]
+
+SAMPLERS: dict[str, Sampler] = {}
+
+
+def register(name: str) -> Callable[[Sampler], Sampler]:
+    def deco(fn: Sampler) -> Sampler:
+        SAMPLERS[name] = fn
+        return fn
+
+    return deco
+
+
+def _uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
+    return float(rng.uniform(bounds[0], bounds[1]))
+
+
+@register("cartpole")
+def cartpole(rng: np.random.Generator, cfg: Any) -> StartState:
+    """The ranges of Isaac Lab's own Cartpole reset, drawn per episode."""
+    return {
+        "cartpole": {
+            "joint_pos": {
+                cfg.cart_dof_name: _uniform(rng, cfg.initial_cart_position_range),
+                cfg.pole_dof_name: _uniform(rng, cfg.initial_pole_angle_range),
+            },
+            "joint_vel": {
+                cfg.cart_dof_name: _uniform(rng, cfg.initial_cart_velocity_range),
+                cfg.pole_dof_name: _uniform(rng, cfg.initial_pole_velocity_range),
+            },
+        }
+    }

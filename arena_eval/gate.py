@@ -1,0 +1,142 @@
+"""Regression gate: is the candidate significantly worse than the baseline?
+
+For every task in the baseline and for the suite (pooled over the tasks both runs have), a
+one-sided test that the candidate's success rate is lower: McNemar's exact test on matched
+episodes when both plans have the same seeds for the task, Fisher's exact test otherwise.
+Holm's adjustment over tasks + suite keeps a many-task suite from failing by chance.
+
+The gate also fails, whatever the tests say, when it cannot vouch for the candidate: a
+baseline task missing from the candidate, a task with no decided episodes on either side,
+error episodes in the candidate (unless allowed), or an incomplete run (unless allowed;
+a partial run's rate is biased towards short episodes, DESIGN.md Rule 1).
+
+Beside each verdict it prints the smallest drop a one-sided Fisher test could detect with
+80% power with these episode counts, at the strictest Holm level alpha / m, so users see
+when their episode counts are too few to catch what they care about.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from . import stats
+from .report import (
+    SUITE_ROW,
+    compare_suite,
+    compare_task_runs,
+    fmt_p,
+    fmt_pct,
+    load_task_records,
+    planned_episodes,
+    run_label,
+)
+
+POWER = 0.8
+
+
+def _incomplete(manifest: dict[str, Any], by_task: dict[str, list[Any]], tasks: list[str]) -> list[str]:
+    out = []
+    for t in tasks:
+        planned = planned_episodes(manifest, t)
+        if planned is not None and len(by_task.get(t, [])) < planned:
+            out.append(f"{t} ({len(by_task.get(t, []))} of {planned})")
+    return out
+
+
+def _rate_text(side: dict[str, Any]) -> str:
+    return f"{fmt_pct(side['rate'])} ({side['successes']}/{side['n']})"
+
+
+def _mdd_text(mdd: float) -> str:
+    return "none" if math.isnan(mdd) else f"{100 * mdd:.1f} pp"
+
+
+def check_regression(
+    baseline_dir: str | Path,
+    candidate_dir: str | Path,
+    alpha: float = 0.05,
+    allow_errors: bool = False,
+    allow_incomplete: bool = False,
+) -> tuple[int, list[str]]:
+    """Returns (exit code, lines to print): 0 = no significant regression, 1 = the gate fails."""
+    base_m, base, _ = load_task_records(baseline_dir)
+    cand_m, cand, _ = load_task_records(candidate_dir)
+    tasks = list(base)
+    common = [t for t in tasks if t in cand]
+    problems: list[str] = [f"task {t}: missing from the candidate" for t in tasks if t not in cand]
+
+    comparisons = [(t, compare_task_runs(base, cand, base_m, cand_m, t)) for t in common]
+    comparisons.append((SUITE_ROW, compare_suite(base, cand, base_m, cand_m, common)))
+    adjusted = stats.holm([c["p_worse"] for _, c in comparisons])
+    m = sum(not math.isnan(c["p_worse"]) for _, c in comparisons) or 1
+
+    w = max([24] + [len(t) for t in tasks])  # long Isaac Lab task ids stay aligned
+    lines = [
+        f"baseline:  {run_label(base_m, baseline_dir)} ({baseline_dir})",
+        f"candidate: {run_label(cand_m, candidate_dir)} ({candidate_dir})",
+        f"one-sided tests that the candidate is worse, alpha={alpha}, Holm over {m} test(s)",
+        "",
+        f"{'task':<{w}} {'baseline':>16} {'candidate':>16} {'delta':>10}  {'test':<14} {'p':>8} {'p (Holm)':>9}"
+        f"  {'min drop':>9}  verdict",
+    ]
+    rows: dict[str, str] = {
+        t: f"{t:<{w}} {_rate_text(stats.side_counts(base[t])):>16} {'missing':>16}{'':>59}MISSING"
+        for t in tasks if t not in cand
+    }
+    for (task, c), p_adj in zip(comparisons, adjusted):
+        if c["test"] == stats.NO_TEST:
+            verdict = "UNTESTED"
+            if task != SUITE_ROW or common:
+                side = "baseline" if c["base"]["n"] == 0 else "candidate"
+                problems.append(f"task {task}: no decided episodes in the {side}, cannot test")
+        elif p_adj < alpha:
+            verdict = "REGRESSION"
+            problems.append(f"task {task}: significantly worse ({fmt_pct(c['base']['rate'])} -> "
+                            f"{fmt_pct(c['cand']['rate'])}, adjusted p={fmt_p(p_adj)} < {alpha})")
+        else:
+            verdict = "ok"
+        # Power at the strictest Holm step: a lone regression must beat alpha / m.
+        mdd = stats.min_detectable_drop(c["base"]["rate"], c["base"]["n"], c["cand"]["n"], alpha / m, POWER)
+        delta = "" if math.isnan(c["delta"]) else f"{100 * c['delta']:+.1f} pp"
+        rows[task] = (
+            f"{task:<{w}} {_rate_text(c['base']):>16} {_rate_text(c['cand']):>16} {delta:>10}  {c['test']:<14} "
+            f"{fmt_p(c['p_worse']):>8} {fmt_p(p_adj):>9}  {_mdd_text(mdd):>9}  {verdict}"
+        )
+    lines += [rows[t] for t in [*tasks, SUITE_ROW]]
+    lines += [
+        "",
+        f"min drop: the smallest drop in success rate a one-sided Fisher test detects with {POWER:.0%} power "
+        f"at alpha/{m} with these episode counts (paired tests are usually more sensitive); "
+        "'none' = too few episodes to detect even a drop to 0.",
+    ]
+    extra = [t for t in cand if t not in base]
+    if extra:
+        lines.append(f"note: candidate tasks not in the baseline are not gated: {', '.join(extra)}")
+
+    cand_errors = {t: sum(r.outcome == "error" for r in cand[t]) for t in common}
+    n_err = sum(cand_errors.values())
+    if n_err:
+        detail = ", ".join(f"{t}: {n}" for t, n in cand_errors.items() if n)
+        msg = f"candidate has {n_err} error episode(s) ({detail})"
+        if allow_errors:
+            lines.append(f"note: {msg}; allowed, they are left out of the rates")
+        else:
+            problems.append(f"{msg}; errors are simulator or policy faults, not failures, and hide outcomes "
+                            "(pass --allow-errors to gate on the decided episodes only)")
+    for name, manifest, by_task in (("baseline", base_m, base), ("candidate", cand_m, cand)):
+        inc = _incomplete(manifest, by_task, common)
+        if inc:
+            msg = f"{name} run is incomplete: {', '.join(inc)} episodes recorded"
+            if allow_incomplete:
+                lines.append(f"note: {msg}; allowed")
+            else:
+                problems.append(f"{msg}; resume it first (a partial run's rate is biased towards short episodes)")
+
+    lines.append("")
+    if problems:
+        lines += [f"FAIL: {p}" for p in problems]
+        return 1, lines
+    lines.append(f"PASS: no significant regression (alpha={alpha}, Holm over {m} test(s))")
+    return 0, lines

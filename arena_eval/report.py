@@ -1,0 +1,760 @@
+"""Reports from records on disk: per-run summaries and cross-run comparisons.
+
+Reads only `manifest.json` and `episodes.jsonl` (through `arena_eval.results.load_run`),
+never simulator or policy objects, so a report can be rebuilt anywhere from a run dir.
+
+Per run (`write_reports`): summary.json, summary.csv, summary.md and a self-contained
+report.html (inline CSS, plots as base64 PNG). Across runs (`compare_runs`): compare.md,
+compare.csv and compare.html.
+
+Choices:
+- Only planned episodes count (Rule 1): records whose episode index is outside the plan
+  are left out and their number is reported.
+- A task with fewer records than planned is flagged as incomplete: its rate is biased
+  towards short (often successful) episodes.
+- Episode lengths are over decided episodes (success or failure); errors stop anywhere.
+- Comparisons use each run's own rates; p-values are two-sided (the regression gate in
+  `arena_eval.gate` is the one-sided test) and Holm-adjusted per candidate run over its
+  tasks plus the suite row.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import math
+import os
+from pathlib import Path
+from typing import Any, Collection, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import stats
+from .errors import UserError
+from .results import EpisodeRecord, load_run, write_json_atomic
+
+SUITE_ROW = "ALL (pooled)"
+MAX_INLINE_VIDEO_BYTES = 2 * 1024 * 1024  # larger videos are linked, not embedded
+OUTCOME_COLOURS = {"success": "#2e9d5b", "failure": "#d1495b", "error": "#9a9a9a"}
+
+
+# ---------------------------------------------------------------------------------------
+# Loading
+
+
+def _task_order(manifest: dict[str, Any], records: Iterable[EpisodeRecord]) -> list[str]:
+    """Tasks in suite-card order, then any task that only the records know."""
+    names = [t["name"] for t in (manifest.get("suite") or {}).get("tasks", []) if "name" in t]
+    names += [t for t in ((manifest.get("plan") or {}).get("tasks") or {}) if t not in names]
+    for r in records:
+        if r.task not in names:
+            names.append(r.task)
+    return names
+
+
+def planned_episodes(manifest: dict[str, Any], task: str) -> int | None:
+    plan = ((manifest.get("plan") or {}).get("tasks") or {}).get(task)
+    if plan is None:
+        return None
+    if "episodes" in plan:
+        return int(plan["episodes"])
+    return len(plan.get("seeds") or [])
+
+
+def plan_seeds(manifest: dict[str, Any], task: str) -> list[int] | None:
+    plan = ((manifest.get("plan") or {}).get("tasks") or {}).get(task)
+    return list(plan["seeds"]) if plan and plan.get("seeds") is not None else None
+
+
+def load_task_records(run_dir: str | Path) -> tuple[dict[str, Any], dict[str, list[EpisodeRecord]], int]:
+    """Manifest, planned records grouped by task (every planned task present, maybe empty),
+    and the number of unplanned records left out."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise UserError("no such run directory", where=str(run_dir))
+    manifest, records = load_run(run_dir)
+    by_task: dict[str, list[EpisodeRecord]] = {t: [] for t in _task_order(manifest, records)}
+    dropped = 0
+    for r in records:
+        planned = planned_episodes(manifest, r.task)
+        if planned is not None and not (0 <= r.episode < planned):
+            dropped += 1
+            continue
+        by_task[r.task].append(r)
+    return manifest, by_task, dropped
+
+
+def run_label(manifest: dict[str, Any], run_dir: str | Path) -> str:
+    return str(manifest.get("run_id") or Path(run_dir).resolve().name)
+
+
+# ---------------------------------------------------------------------------------------
+# One run: numbers
+
+
+def _git_text(git: Any, short: bool = False) -> str:
+    if isinstance(git, dict):
+        rev = str(git.get("revision") or git.get("rev") or git.get("commit") or "unknown")
+        return f"{rev[:12] if short else rev}{' (dirty)' if git.get('dirty') else ''}"
+    return (str(git)[:12] if short else str(git)) if git else "unknown"
+
+
+def _run_info(manifest: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    policy = manifest.get("policy") or {}
+    suite = manifest.get("suite") or {}
+    return {
+        "run_id": run_label(manifest, run_dir),
+        "run_dir": str(run_dir),
+        "created": manifest.get("created"),
+        "suite": suite.get("name"),
+        "policy": policy.get("name"),
+        "policy_type": policy.get("type"),
+        "checkpoint": policy.get("checkpoint"),
+        "checkpoint_sha256": manifest.get("checkpoint_sha256"),
+        "num_envs": manifest.get("num_envs"),
+        "seed": (manifest.get("plan") or {}).get("seed"),
+        "device": manifest.get("device"),
+        "backend": manifest.get("backend"),
+        "git": _git_text(manifest.get("git")),
+        "git_short": _git_text(manifest.get("git"), short=True),
+        "versions": manifest.get("versions") or {},
+    }
+
+
+def _timing(manifest: dict[str, Any]) -> dict[str, Any] | None:
+    t = manifest.get("timing")
+    if not t:
+        return None
+    out = dict(t)
+    wall = t.get("wall_s") or 0.0
+    if "harness_s" not in out and wall:
+        out["harness_s"] = max(0.0, wall - t.get("sim_s", 0.0) - t.get("policy_s", 0.0))
+    if wall:  # fractions make the split readable at a glance
+        out["fractions"] = {k[:-2]: out.get(k, 0.0) / wall for k in ("sim_s", "policy_s", "harness_s")}
+    return out
+
+
+def summarize(run_dir: str | Path) -> dict[str, Any]:
+    """Everything the reports show, as plain data (see summary.json)."""
+    return _summarize(Path(run_dir), *load_task_records(run_dir))
+
+
+def _summarize(run_dir: Path, manifest: dict[str, Any], by_task: dict[str, list[EpisodeRecord]],
+               dropped: int) -> dict[str, Any]:
+    cards = {t.get("name"): t for t in (manifest.get("suite") or {}).get("tasks", [])}
+    per_task = {task: stats.summarize_records(recs) for task, recs in by_task.items()}
+    tasks = []
+    for task, s in per_task.items():
+        card = cards.get(task) or {}
+        planned = planned_episodes(manifest, task)
+        tasks.append(
+            {
+                "task": task,
+                "instruction": card.get("instruction"),
+                "max_steps": card.get("max_steps"),
+                "planned": planned,
+                "complete": planned is None or s["episodes"] >= planned,
+                **s,
+            }
+        )
+    return {
+        "run": _run_info(manifest, run_dir),
+        "tasks": tasks,
+        "suite": stats.suite_summary(per_task),
+        "timing": _timing(manifest),
+        "unplanned_records_ignored": dropped,
+        "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _json_clean(x: Any) -> Any:
+    """NaN is not JSON; write null instead."""
+    if isinstance(x, float) and math.isnan(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _json_clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_clean(v) for v in x]
+    return x
+
+
+def _row(task: str, kind: str, s: dict[str, Any]) -> dict[str, Any]:
+    length = s.get("length") or {}
+    slen = s.get("success_length") or {}
+    return {
+        "task": task,
+        "kind": kind,
+        "planned": s.get("planned"),
+        "episodes": s["episodes"],
+        "successes": s["successes"],
+        "failures": s["failures"],
+        "errors": s["errors"],
+        "success_rate": s["success_rate"],
+        "ci_low": s["ci_low"],
+        "ci_high": s["ci_high"],
+        "mean_task_rate": s.get("mean_task_rate"),
+        "mean_steps": length.get("mean"),
+        "median_steps": length.get("median"),
+        "min_steps": length.get("min"),
+        "max_steps": length.get("max"),
+        "mean_steps_success": slen.get("mean"),
+        "median_steps_success": slen.get("median"),
+        "min_steps_success": slen.get("min"),
+        "max_steps_success": slen.get("max"),
+    }
+
+
+def summary_frame(summary: dict[str, Any]) -> pd.DataFrame:
+    """One row per task plus a suite row (kind == "suite")."""
+    rows = [_row(t["task"], "task", t) for t in summary["tasks"]]
+    rows.append(_row(SUITE_ROW, "suite", summary["suite"]))
+    return pd.DataFrame(rows).astype({"planned": "Int64"})  # keep counts integers beside the suite's blank
+
+
+# ---------------------------------------------------------------------------------------
+# Formatting
+
+
+def _nan(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def fmt_pct(x: Any) -> str:
+    return "n/a" if _nan(x) else f"{100 * x:.1f}%"
+
+
+def fmt_ci(lo: Any, hi: Any) -> str:
+    return "n/a" if _nan(lo) else f"[{100 * lo:.1f}, {100 * hi:.1f}]%"
+
+
+def fmt_pp(x: Any) -> str:
+    return "" if _nan(x) else f"{100 * x:+.1f} pp"
+
+
+def fmt_p(x: Any) -> str:
+    if _nan(x):
+        return ""
+    return "<0.0001" if x < 1e-4 else f"{x:.4f}"
+
+
+def fmt_num(x: Any, digits: int = 1) -> str:
+    return "n/a" if _nan(x) else f"{x:.{digits}f}"
+
+
+def _sfe(s: dict[str, Any]) -> str:
+    return f"{s['successes']}/{s['failures']}/{s['errors']}"
+
+
+def _episodes_text(s: dict[str, Any]) -> str:
+    planned = s.get("planned")
+    if planned is not None and s["episodes"] != planned:
+        return f"{s['episodes']} of {planned}"
+    return str(s["episodes"])
+
+
+def _md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    esc = lambda c: str(c).replace("|", "\\|")  # noqa: E731
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+SUMMARY_HEADER = ("task", "episodes", "success rate", "95% CI", "S/F/E", "mean length")
+
+
+def _summary_rows(summary: dict[str, Any]) -> list[list[str]]:
+    rows = [
+        [t["task"], _episodes_text(t), fmt_pct(t["success_rate"]), fmt_ci(t["ci_low"], t["ci_high"]), _sfe(t),
+         fmt_num(t["length"]["mean"])]
+        for t in summary["tasks"]
+    ]
+    s = summary["suite"]
+    rows.append([SUITE_ROW, str(s["episodes"]), fmt_pct(s["success_rate"]), fmt_ci(s["ci_low"], s["ci_high"]),
+                 _sfe(s), ""])
+    return rows
+
+
+def _warnings(summary: dict[str, Any]) -> list[str]:
+    out = []
+    for t in summary["tasks"]:
+        if not t["complete"]:
+            out.append(f"{t['task']}: incomplete, {t['episodes']} of {t['planned']} planned episodes recorded "
+                       "(the rate is biased towards short episodes; resume the run)")
+        if t["errors"]:
+            out.append(f"{t['task']}: {_plural(t['errors'], 'error episode')}, excluded from the rate")
+    if summary.get("unplanned_records_ignored"):
+        out.append(f"{summary['unplanned_records_ignored']} record(s) outside the plan were ignored")
+    return out
+
+
+def summary_markdown(summary: dict[str, Any]) -> str:
+    run, suite = summary["run"], summary["suite"]
+    lines = [
+        f"# {run['run_id']}",
+        "",
+        f"Suite `{run['suite']}`, policy `{run['policy']}` ({run['policy_type']}), seed {run['seed']}, "
+        f"git {run['git']}.",
+        "",
+        _md_table(SUMMARY_HEADER, _summary_rows(summary)),
+        "",
+        f"Success rate = successes / (successes + failures); errors are counted separately (S/F/E). "
+        f"95% Wilson intervals. Mean of per-task rates: {fmt_pct(suite['mean_task_rate'])}.",
+    ]
+    warnings = _warnings(summary)
+    if warnings:
+        lines += ["", *[f"- **warning**: {w}" for w in warnings]]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------
+# Plots (matplotlib's Figure API with the Agg canvas: no pyplot global state)
+
+
+def _png_b64(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _new_figure(width: float, height: float, layout: str | None = None) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout=layout)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _rate_bars(ax: Any, labels: list[str], items: list[dict[str, Any]], x: Any, width: float, **kw: Any) -> None:
+    rates = [0.0 if _nan(s["success_rate"]) else s["success_rate"] for s in items]
+    lo = [0.0 if _nan(s["ci_low"]) else r - s["ci_low"] for r, s in zip(rates, items)]
+    hi = [0.0 if _nan(s["ci_high"]) else s["ci_high"] - r for r, s in zip(rates, items)]
+    kw.setdefault("capsize", 4)
+    ax.bar(x, rates, width, yerr=[lo, hi], **kw)
+
+
+def _task_ticks(ax: Any, x: Any, labels: list[str]) -> None:
+    slanted = len(labels) > 4 or max(map(len, labels), default=0) > 12  # long Isaac Lab ids would overlap
+    ax.set_xticks(list(x), labels, rotation=25 if slanted else 0, ha="right" if slanted else "center",
+                  rotation_mode="anchor")
+
+
+def plot_success_rates(summary: dict[str, Any]) -> str:
+    """Bar chart of success rate per task (and pooled) with Wilson error bars; base64 PNG."""
+    items = summary["tasks"] + [{**summary["suite"], "task": SUITE_ROW}]
+    labels = [s["task"] for s in items]
+    fig = _new_figure(max(5.0, 1.1 * len(items) + 2), 3.8)
+    ax = fig.add_subplot()
+    colours = ["#3b75af"] * len(summary["tasks"]) + ["#222222"]
+    _rate_bars(ax, labels, items, range(len(items)), 0.6, color=colours, ecolor="#444444")
+    for i, s in enumerate(items):
+        n = s["successes"] + s["failures"]
+        inside = not _nan(s["success_rate"]) and s["success_rate"] >= 0.08  # else the bar is too short for text
+        ax.text(i, 0.02, f"{s['successes']}/{n}", ha="center", va="bottom", fontsize=8,
+                color="white" if inside else "#222222")
+    _task_ticks(ax, range(len(items)), labels)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("success rate")
+    ax.set_title("Success rate per task (95% Wilson interval)")
+    ax.grid(axis="y", alpha=0.3)
+    return _png_b64(fig)
+
+
+def plot_lengths(summary: dict[str, Any], by_task: dict[str, list[EpisodeRecord]]) -> str:
+    """Episode-length histogram per task, stacked by outcome; base64 PNG."""
+    tasks = summary["tasks"]
+    cols = min(3, max(1, len(tasks)))
+    rows = math.ceil(len(tasks) / cols) or 1
+    from matplotlib.ticker import MaxNLocator
+
+    fig = _new_figure(4.2 * cols, 2.8 * rows + 0.6, layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax, t in zip(axes.flat, tasks):
+        recs = by_task.get(t["task"], [])
+        steps = {o: [r.steps for r in recs if r.outcome == o] for o in OUTCOME_COLOURS}
+        top = max([t.get("max_steps") or 0] + [max(v) for v in steps.values() if v]) or 1
+        edges = np.histogram_bin_edges([], bins=min(30, int(top) + 1), range=(0, top))
+        bottom = np.zeros(len(edges) - 1)
+        # Stacked stairs: one artist per outcome (ax.hist draws a patch per bin and is slow).
+        for outcome, colour in OUTCOME_COLOURS.items():
+            counts = np.histogram(steps[outcome], bins=edges)[0]
+            ax.stairs(bottom + counts, edges, baseline=bottom.copy(), fill=True, color=colour, label=outcome)
+            bottom = bottom + counts
+        ax.set_ylim(0, max(1.0, bottom.max() * 1.1))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(t["task"], fontsize=10)
+        ax.set_xlabel("steps")
+        ax.set_ylabel("episodes")
+    for ax in list(axes.flat)[len(tasks):]:
+        ax.set_visible(False)
+    fig.suptitle("Episode length by outcome")
+    # One legend for all panels, outside them, so it never hides a bar.
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=9, frameon=False)
+    return _png_b64(fig)
+
+
+# ---------------------------------------------------------------------------------------
+# Media hook: media/<task>/frame.png and media/<task>/*.mp4 beside a task's row
+
+
+def task_media(run_dir: str | Path, task: str) -> dict[str, Any]:
+    """Frame and videos a run dir holds for a task: {"frame": Path|None, "videos": [Path]}."""
+    folder = Path(run_dir) / "media" / task
+    frame = folder / "frame.png"
+    return {
+        "frame": frame if frame.is_file() else None,
+        "videos": sorted(folder.glob("*.mp4")) if folder.is_dir() else [],
+    }
+
+
+def _media_html(run_dir: Path, task: str) -> str:
+    media = task_media(run_dir, task)
+    parts = []
+    if media["frame"] is not None:
+        b64 = base64.b64encode(media["frame"].read_bytes()).decode("ascii")
+        parts.append(f'<img class="frame" alt="{html.escape(task)} frame" src="data:image/png;base64,{b64}">')
+    for v in media["videos"]:
+        if v.stat().st_size <= MAX_INLINE_VIDEO_BYTES:
+            src = "data:video/mp4;base64," + base64.b64encode(v.read_bytes()).decode("ascii")
+            parts.append(f'<video class="video" controls muted preload="metadata" src="{src}"></video>')
+        else:  # too big to inline: link it relative to report.html, which sits in the run dir
+            rel = html.escape(v.relative_to(run_dir).as_posix())
+            parts.append(f'<video class="video" controls muted preload="metadata" src="{rel}"></video>'
+                         f'<a class="video-link" href="{rel}">{html.escape(v.name)}</a>')
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------------------
+# HTML
+
+CSS = """
+body { font-family: -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 2em auto;
+       max-width: 1200px; color: #222; padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.2em; margin-top: 1.6em; }
+.sub { color: #666; margin-top: 0; }
+table { border-collapse: collapse; margin: 0.5em 0; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.35em 0.6em; text-align: right; vertical-align: middle;
+         white-space: nowrap; }
+th { background: #f3f5f7; } .left { text-align: left; }
+tr.suite td { font-weight: bold; } tr.first td { border-top: 2px solid #999; }
+table.info td:first-child { color: #555; } table.info td { white-space: normal; }
+.headline { font-size: 1.15em; background: #f3f7fb; border-left: 4px solid #3b75af; padding: 0.6em 1em; }
+.warn { background: #fff4e5; border-left: 4px solid #e69500; padding: 0.5em 1em; }
+img.plot { max-width: 100%; display: block; margin: 0.8em 0; }
+img.frame { height: 90px; margin-right: 0.4em; } video.video { height: 90px; margin-right: 0.4em; }
+.note { color: #666; font-size: 0.9em; } .scroll { overflow-x: auto; }
+"""
+
+
+def _join(x: Any) -> str:
+    return ", ".join(map(str, x)) if isinstance(x, (list, tuple)) else ("" if x is None else str(x))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _esc(x: Any) -> str:
+    return html.escape("" if x is None else str(x))
+
+
+def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, table_id: str = "", cls: str = "",
+                row_classes: Sequence[str] | None = None, raw_cols: Collection[int] = (),
+                left_cols: Collection[int] = (0,)) -> str:
+    """A table; cells are escaped except those in raw_cols (pre-built HTML); text columns
+    in left_cols are left-aligned, the rest (numbers) right-aligned."""
+    tid = f' id="{table_id}"' if table_id else ""
+    tcls = f' class="{cls}"' if cls else ""
+    align = lambda j: ' class="left"' if j in left_cols or j in raw_cols else ""  # noqa: E731
+    out = [f'<div class="scroll"><table{tid}{tcls}>',
+           "<thead><tr>" + "".join(f"<th{align(j)}>{_esc(h)}</th>" for j, h in enumerate(header)) + "</tr></thead><tbody>"]
+    for i, row in enumerate(rows):
+        tr_cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
+        cells = [f"<td{align(j)}>{c if j in raw_cols else _esc(c)}</td>" for j, c in enumerate(row)]
+        out.append(f"<tr{tr_cls}>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table></div>")
+    return "\n".join(out)
+
+
+def _page(title: str, body: str) -> str:
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_esc(title)}</title>'
+            f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n")
+
+
+def _info_rows(summary: dict[str, Any]) -> list[list[str]]:
+    run, timing = summary["run"], summary["timing"]
+    num_envs = run["num_envs"]
+    if isinstance(num_envs, dict):
+        num_envs = ", ".join(f"{k}: {v}" for k, v in num_envs.items())
+    rows = [
+        ["run", run["run_id"]],
+        ["policy", f"{run['policy']} ({run['policy_type']})"],
+        ["checkpoint", f"{run['checkpoint'] or '-'}" + (f" (sha256 {run['checkpoint_sha256'][:12]})" if run["checkpoint_sha256"] else "")],
+        ["suite", run["suite"]],
+        ["num_envs", num_envs],
+        ["seed", run["seed"]],
+        ["git revision", run["git"]],
+        ["device", _join(run["device"])],
+    ]
+    if run.get("backend"):
+        rows.append(["backend", _join(run["backend"])])
+    if run.get("created"):
+        rows.append(["created", run["created"]])
+    if timing:
+        fr = timing.get("fractions") or {}
+        split = ", ".join(
+            f"{name} {timing.get(name + '_s', 0.0):.1f} s ({100 * fr[name]:.0f}%)" if name in fr
+            else f"{name} {timing.get(name + '_s', 0.0):.1f} s"
+            for name in ("sim", "policy", "harness")
+        )
+        rows.append(["wall time", f"{timing.get('wall_s', 0.0):.1f} s"])
+        rows.append(["time split", split])
+    else:
+        rows.append(["timing", "not recorded"])
+    versions = run.get("versions") or {}
+    if versions:
+        rows.append(["versions", ", ".join(f"{k} {v}" for k, v in versions.items())])
+    return [[str(a), "" if b is None else str(b)] for a, b in rows]
+
+
+def _reasons_html(summary: dict[str, Any]) -> str:
+    rows = []
+    for t in summary["tasks"]:
+        for reason, n in t["failure_reasons"].items():
+            rows.append([t["task"], "failure", reason, str(n)])
+        for reason, n in t["error_reasons"].items():
+            rows.append([t["task"], "error", reason.splitlines()[0][:200] if reason else "", str(n)])
+    if not rows:
+        return '<p class="note">No failures or errors.</p>'
+    return _html_table(("task", "outcome", "reason", "episodes"), rows, left_cols=(0, 1, 2))
+
+
+def render_html(summary: dict[str, Any], by_task: dict[str, list[EpisodeRecord]], run_dir: str | Path) -> str:
+    run_dir = Path(run_dir)
+    run, suite = summary["run"], summary["suite"]
+    media = {t["task"]: _media_html(run_dir, t["task"]) for t in summary["tasks"]}
+    has_media = any(media.values())
+    header = list(SUMMARY_HEADER) + (["media"] if has_media else [])
+    rows = _summary_rows(summary)
+    if has_media:
+        rows = [r + [media.get(r[0], "") if i < len(summary["tasks"]) else ""] for i, r in enumerate(rows)]
+    classes = [""] * len(summary["tasks"]) + ["suite first"]
+    table = _html_table(header, rows, table_id="summary-table", row_classes=classes,
+                        raw_cols={len(header) - 1} if has_media else set())
+    warnings = "".join(f'<p class="warn">{_esc(w)}</p>' for w in _warnings(summary))
+    n = suite["successes"] + suite["failures"]
+    headline = (f'<p class="headline">Suite success rate <b>{fmt_pct(suite["success_rate"])}</b> '
+                f'{fmt_ci(suite["ci_low"], suite["ci_high"])} over {n} decided episodes '
+                f'({_plural(suite["errors"], "error")}); mean of per-task rates {fmt_pct(suite["mean_task_rate"])}.</p>')
+    plots = ""
+    if summary["tasks"]:
+        plots = (f'<img class="plot" alt="success rate per task" src="data:image/png;base64,{plot_success_rates(summary)}">'
+                 f'<img class="plot" alt="episode length by outcome" src="data:image/png;base64,{plot_lengths(summary, by_task)}">')
+    body = f"""
+<h1>{_esc(run['run_id'])}</h1>
+<p class="sub">policy <b>{_esc(run['policy'])}</b> on suite <b>{_esc(run['suite'])}</b> &middot; seed {_esc(run['seed'])}
+&middot; git {_esc(run['git_short'])} &middot; device {_esc(_join(run['device']))} (full run details at the end)</p>
+{headline}
+{warnings}
+<h2>Summary</h2>
+{table}
+<p class="note">Success rate = successes / (successes + failures); error episodes are counted separately (S/F/E = successes/failures/errors) and never as failures. Intervals are 95% Wilson score intervals; the pooled row pools all decided episodes. Mean length is over decided episodes, in control steps.</p>
+<h2>Plots</h2>
+{plots}
+<h2>Failure and error reasons</h2>
+{_reasons_html(summary)}
+<h2>Run</h2>
+{_html_table(("field", "value"), _info_rows(summary), cls="info", left_cols=(0, 1))}
+<p class="note">Generated {summary['generated']} by arena-eval from manifest.json and episodes.jsonl.</p>
+"""
+    return _page(f"arena-eval: {run['run_id']}", body)
+
+
+def write_reports(run_dir: str | Path) -> dict[str, Path]:
+    """Write summary.json, summary.csv, summary.md and report.html into the run dir."""
+    run_dir = Path(run_dir)
+    manifest, by_task, dropped = load_task_records(run_dir)
+    summary = _summarize(run_dir, manifest, by_task, dropped)
+    paths = {name: run_dir / name for name in ("summary.json", "summary.csv", "summary.md", "report.html")}
+    write_json_atomic(paths["summary.json"], _json_clean(summary))
+    _write_text_atomic(paths["summary.csv"], summary_frame(summary).to_csv(index=False))
+    _write_text_atomic(paths["summary.md"], summary_markdown(summary))
+    _write_text_atomic(paths["report.html"], render_html(summary, by_task, run_dir))
+    return paths
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    """Through a temporary file and a rename, like write_json_atomic: a report being
+    rewritten (e.g. after a resume) is never seen half written."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------------
+# Several runs
+
+
+def is_paired(base_m: dict[str, Any], cand_m: dict[str, Any], task: str) -> bool:
+    """Two runs are paired on a task when their plans give it the same episode seeds, hence
+    the same start states episode by episode."""
+    seeds = plan_seeds(base_m, task)
+    return bool(seeds) and seeds == plan_seeds(cand_m, task)
+
+
+def compare_task_runs(base: dict[str, list[EpisodeRecord]], cand: dict[str, list[EpisodeRecord]],
+                      base_m: dict[str, Any], cand_m: dict[str, Any], task: str) -> dict[str, Any]:
+    return stats.compare_task(base[task], cand[task], is_paired(base_m, cand_m, task))
+
+
+def compare_suite(base: dict[str, list[EpisodeRecord]], cand: dict[str, list[EpisodeRecord]],
+                  base_m: dict[str, Any], cand_m: dict[str, Any], tasks: Sequence[str]) -> dict[str, Any]:
+    """Pooled comparison over `tasks`; paired only if every one of them is paired."""
+    paired = bool(tasks) and all(is_paired(base_m, cand_m, t) for t in tasks)
+    pool = lambda d: [r for t in tasks for r in d[t]]  # noqa: E731
+    return stats.compare_task(pool(base), pool(cand), paired)
+
+
+def compare_runs(run_dirs: Sequence[str | Path], out_dir: str | Path | None = None) -> pd.DataFrame:
+    """Per-task and suite comparison of runs against the first one (the baseline).
+
+    One row per (task, run). The suite rows pool the tasks present in every run. Tests are
+    two-sided: McNemar exact when the two plans have the same seeds for the task, Fisher
+    exact otherwise; `p_holm` is Holm-adjusted over each run's tasks and its suite row.
+    Writes compare.md, compare.csv and compare.html into `out_dir` if given.
+    """
+    if not run_dirs:
+        raise UserError("no run directories given")
+    loaded = []
+    for d in run_dirs:
+        manifest, by_task, _ = load_task_records(d)
+        loaded.append((Path(d), manifest, by_task))
+    labels = _unique_labels([run_label(m, d) for d, m, _ in loaded], [d for d, _, _ in loaded])
+    tasks: list[str] = []
+    for _, _, by_task in loaded:
+        tasks += [t for t in by_task if t not in tasks]
+    common = [t for t in tasks if all(t in bt for _, _, bt in loaded)]
+
+    _, base_m, base = loaded[0]
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    for i, (d, m, by_task) in enumerate(loaded):
+        for t in tasks:
+            s = stats.summarize_records(by_task[t]) if t in by_task else None
+            rows[(t, i)] = _compare_row(t, "task", labels[i], d, s)
+        pooled = stats.summarize_records([r for t in common for r in by_task[t]])
+        rows[(SUITE_ROW, i)] = _compare_row(SUITE_ROW, "suite", labels[i], d, pooled)
+        if i == 0:
+            continue
+        keys, pvals = [], []
+        for t in tasks:
+            if t in base and t in by_task:
+                c = compare_task_runs(base, by_task, base_m, m, t)
+                rows[(t, i)].update(delta=c["delta"], test=c["test"], p_value=c["p_two_sided"])
+            else:
+                rows[(t, i)].update(test="missing")
+            keys.append((t, i))
+            pvals.append(rows[(t, i)]["p_value"])
+        c = compare_suite(base, by_task, base_m, m, common)
+        rows[(SUITE_ROW, i)].update(delta=c["delta"], test=c["test"], p_value=c["p_two_sided"])
+        keys.append((SUITE_ROW, i))
+        pvals.append(c["p_two_sided"])
+        for k, p in zip(keys, stats.holm(pvals)):
+            rows[k]["p_holm"] = p
+    order = [(t, i) for t in tasks + [SUITE_ROW] for i in range(len(loaded))]
+    df = pd.DataFrame([rows[k] for k in order])
+    df.attrs.update(common_tasks=common, tasks=tasks)  # for the note on what the pooled rows cover
+    if out_dir is not None:
+        write_compare(df, out_dir)
+    return df
+
+
+def _unique_labels(labels: list[str], dirs: list[Path]) -> list[str]:
+    """Run labels, falling back to the given path where two runs share a run_id."""
+    return [str(d) if labels.count(lbl) > 1 else lbl for lbl, d in zip(labels, dirs)]
+
+
+def _compare_row(task: str, kind: str, label: str, run_dir: Path, s: dict[str, Any] | None) -> dict[str, Any]:
+    nan = float("nan")
+    row: dict[str, Any] = {"task": task, "kind": kind, "run": label, "run_dir": str(run_dir)}
+    if s is None:
+        row.update(episodes=0, successes=0, failures=0, errors=0, success_rate=nan, ci_low=nan, ci_high=nan)
+    else:
+        row.update({k: s[k] for k in ("episodes", "successes", "failures", "errors", "success_rate", "ci_low", "ci_high")})
+    row.update(delta=nan, test="", p_value=nan, p_holm=nan)
+    return row
+
+
+COMPARE_HEADER = ("task", "run", "episodes", "success rate", "95% CI", "S/F/E", "delta", "test", "p", "p (Holm)")
+
+
+def _compare_cells(df: pd.DataFrame) -> list[list[str]]:
+    out = []
+    for r in df.to_dict("records"):
+        out.append([r["task"], r["run"], str(r["episodes"]), fmt_pct(r["success_rate"]), fmt_ci(r["ci_low"], r["ci_high"]),
+                    _sfe(r), fmt_pp(r["delta"]), r["test"], fmt_p(r["p_value"]), fmt_p(r["p_holm"])])
+    return out
+
+
+def _compare_note(df: pd.DataFrame) -> str:
+    tasks = df.attrs.get("tasks") or list(dict.fromkeys(df.loc[df["kind"] == "task", "task"]))
+    common = df.attrs.get("common_tasks", tasks)
+    note = ("Success rate = successes / (successes + failures), 95% Wilson intervals; errors counted separately "
+            "(S/F/E). Delta and tests are against the first run. p: two-sided, McNemar exact when the two runs "
+            "share the task's episode seeds (paired), Fisher exact otherwise; p (Holm): adjusted over each run's "
+            "tasks and its pooled row.")
+    if list(common) != list(tasks):
+        note += f" The pooled rows cover only the {len(common)} task(s) present in every run."
+    return note
+
+
+def compare_markdown(df: pd.DataFrame) -> str:
+    return f"# Comparison\n\n{_md_table(COMPARE_HEADER, _compare_cells(df))}\n\n{_compare_note(df)}\n"
+
+
+def plot_compare(df: pd.DataFrame) -> str:
+    """Grouped bars: success rate per task and run, Wilson error bars; base64 PNG."""
+    tasks = list(dict.fromkeys(df["task"]))
+    runs = list(dict.fromkeys(df["run"]))
+    width = 0.8 / max(1, len(runs))
+    fig = _new_figure(max(6.0, 1.4 * len(tasks) + 2), 4.0)
+    ax = fig.add_subplot()
+    for j, run in enumerate(runs):
+        sub = df[df["run"] == run].set_index("task").reindex(tasks)
+        items = [{"success_rate": r.success_rate, "ci_low": r.ci_low, "ci_high": r.ci_high} for r in sub.itertuples()]
+        x = [i + (j - (len(runs) - 1) / 2) * width for i in range(len(tasks))]
+        _rate_bars(ax, tasks, items, x, width, label=run, capsize=3, ecolor="#444444")
+    _task_ticks(ax, range(len(tasks)), tasks)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("success rate")
+    ax.set_title("Success rate per task and run (95% Wilson interval)")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # never over a bar
+    ax.grid(axis="y", alpha=0.3)
+    return _png_b64(fig)
+
+
+def write_compare(df: pd.DataFrame, out_dir: str | Path) -> dict[str, Path]:
+    """Write compare.md, compare.csv and compare.html for a `compare_runs` frame."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {name: out_dir / name for name in ("compare.md", "compare.csv", "compare.html")}
+    _write_text_atomic(paths["compare.csv"], df.to_csv(index=False))
+    _write_text_atomic(paths["compare.md"], compare_markdown(df))
+    note = _compare_note(df)
+    # Group each task's runs: a rule above the first run of every task; pooled rows in bold.
+    first = (df["task"] != df["task"].shift()).tolist()
+    classes = [" ".join(c for c, on in (("suite", k == "suite"), ("first", f)) if on) for k, f in zip(df["kind"], first)]
+    runs = "".join(f"<li>{_esc(r)}: {_esc(d)}</li>" for r, d in dict.fromkeys(zip(df["run"], df["run_dir"])))
+    body = f"""
+<h1>Comparison</h1>
+<p class="sub">baseline: <b>{_esc(df['run'].iloc[0])}</b></p>
+<ul>{runs}</ul>
+{_html_table(COMPARE_HEADER, _compare_cells(df), table_id="compare-table", row_classes=classes, left_cols=(0, 1, 7))}
+<p class="note">{_esc(note)}</p>
+<img class="plot" alt="success rate per task and run" src="data:image/png;base64,{plot_compare(df)}">
+"""
+    _write_text_atomic(paths["compare.html"], _page("arena-eval comparison", body))
+    return paths

@@ -1,0 +1,218 @@
+"""The episode plan and the rollout loop.
+
+The plan is fixed before the first step: for each task, episodes 0..E-1, each with a seed
+derived from (run seed, task name, episode index) alone. N env slots run planned episodes
+to their end; a slot that finishes takes the next planned episode, and slots with nothing
+left idle. Exactly the planned episodes are counted: stopping once E episodes have ended
+would favour short (successful) episodes over long failures.
+
+Actions come in chunks of H steps of which `n_action_steps` are executed; one batched
+policy call serves every slot whose chunk ran out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import zlib
+from collections import deque
+from typing import Any, Callable
+
+import numpy as np
+from tqdm import tqdm
+
+from .envs.base import BatchedEnv
+from .errors import UserError
+from .policies.base import Policy
+from .results import EpisodeRecord
+from .specs import ANNOTATION_KEY, SuiteSpec, TaskSpec
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedEpisode:
+    task: str
+    episode: int
+    seed: int
+
+
+def episode_seed(run_seed: int, task_name: str, episode: int) -> int:
+    """A 32-bit seed for one episode, independent of every other episode's."""
+    ss = np.random.SeedSequence(entropy=int(run_seed), spawn_key=(zlib.crc32(task_name.encode()), int(episode)))
+    return int(ss.generate_state(1, dtype=np.uint32)[0])
+
+
+def make_plan(suite: SuiteSpec, run_seed: int) -> dict[str, list[PlannedEpisode]]:
+    return {
+        t.name: [PlannedEpisode(t.name, i, episode_seed(run_seed, t.name, i)) for i in range(t.episodes)]
+        for t in suite.tasks
+    }
+
+
+@dataclasses.dataclass
+class Timing:
+    """Seconds spent stepping/resetting the simulator, in the policy, and in total."""
+
+    sim_s: float = 0.0
+    policy_s: float = 0.0
+    wall_s: float = 0.0
+    env_steps: int = 0
+
+    @property
+    def harness_s(self) -> float:
+        return max(0.0, self.wall_s - self.sim_s - self.policy_s)
+
+    def add(self, other: "Timing") -> None:
+        self.sim_s += other.sim_s
+        self.policy_s += other.policy_s
+        self.wall_s += other.wall_s
+        self.env_steps += other.env_steps
+
+    def to_dict(self) -> dict[str, float]:
+        d = dataclasses.asdict(self)
+        d["harness_s"] = self.harness_s
+        return d
+
+
+class SimulatorError(RuntimeError):
+    """The simulator failed in a way that ends the task (the episodes running are recorded)."""
+
+
+def _check_actions(acts: Any, policy: Policy, task: TaskSpec, batch: int) -> None:
+    if not isinstance(acts, dict):
+        raise UserError(f"policy {policy.spec.name!r} returned {type(acts).__name__}, expected a dict of action.<key> arrays")
+    want = set(task.actions)
+    if set(acts) != want:
+        raise UserError(
+            f"policy {policy.spec.name!r} returned keys {sorted(acts)} but task {task.name!r} takes {sorted(want)}",
+            where=policy.spec.source,
+        )
+    for key, slot in task.actions.items():
+        shape = np.shape(acts[key])
+        if len(shape) != 3 or shape[0] != batch or shape[1] < policy.n_action_steps or shape[2] != slot.dim:
+            raise UserError(
+                f"policy {policy.spec.name!r} returned {key} of shape {tuple(shape)}; task {task.name!r} "
+                f"needs [{batch}, >={policy.n_action_steps}, {slot.dim}]",
+                where=policy.spec.source,
+            )
+
+
+def run_task(
+    env: BatchedEnv,
+    policy: Policy,
+    task: TaskSpec,
+    episodes: list[PlannedEpisode],
+    on_record: Callable[[EpisodeRecord], None],
+    progress: bool = True,
+) -> Timing:
+    """Run the given planned episodes of one task; each ends in exactly one record."""
+    n = env.num_envs
+    timing = Timing()
+    t_start = time.perf_counter()
+    queue = deque(episodes)
+    slot_ep: list[PlannedEpisode | None] = [None] * n
+    slot_steps = np.zeros(n, dtype=np.int64)
+    slot_t0 = np.zeros(n)
+    slot_init: list[dict[str, Any]] = [{}] * n
+    chunk: list[dict[str, np.ndarray] | None] = [None] * n
+    chunk_pos = np.zeros(n, dtype=np.int64)
+    bar = tqdm(total=len(episodes), desc=task.name, unit="ep", disable=not progress, dynamic_ncols=True, leave=True)
+    counts = {"success": 0, "failure": 0, "error": 0}
+    obs: dict[str, np.ndarray] = {}
+
+    def finish(slot: int, outcome: str, reason: str) -> None:
+        ep = slot_ep[slot]
+        assert ep is not None
+        on_record(
+            EpisodeRecord(
+                task=task.name,
+                episode=ep.episode,
+                seed=ep.seed,
+                outcome=outcome,
+                reason=reason,
+                steps=int(slot_steps[slot]),
+                slot=slot,
+                init_state=slot_init[slot],
+                timing={"wall_s": round(time.perf_counter() - slot_t0[slot], 6)},
+            )
+        )
+        slot_ep[slot] = None
+        counts[outcome] += 1
+        bar.update(1)
+        bar.set_postfix(counts, refresh=False)
+
+    def start(slots: list[int]) -> None:
+        nonlocal obs
+        slots = slots[: len(queue)]
+        if not slots:
+            return
+        eps = [queue.popleft() for _ in slots]
+        seeds = [e.seed for e in eps]
+        t0 = time.perf_counter()
+        obs, inits = env.reset_to(np.array(slots), seeds)
+        timing.sim_s += time.perf_counter() - t0
+        policy.reset(np.array(slots), seeds)
+        now = time.perf_counter()
+        for s, e, init in zip(slots, eps, inits):
+            slot_ep[s], slot_init[s], slot_steps[s], slot_t0[s], chunk[s] = e, init, 0, now, None
+
+    try:
+        start(list(range(n)))
+        while any(e is not None for e in slot_ep):
+            active = [s for s in range(n) if slot_ep[s] is not None]
+            need = [s for s in active if chunk[s] is None or chunk_pos[s] >= policy.n_action_steps]
+            if need:
+                idx = np.array(need)
+                batch: dict[str, Any] = {k: v[idx][:, None] for k, v in obs.items()}
+                batch[ANNOTATION_KEY] = [task.instruction] * len(need)
+                t0 = time.perf_counter()
+                try:
+                    acts = policy.get_action(batch, idx)
+                except UserError:
+                    raise
+                except Exception as e:  # a policy fault ends these episodes as errors
+                    timing.policy_s += time.perf_counter() - t0
+                    msg = f"error:policy {type(e).__name__}: {e}".splitlines()[0]
+                    for s in need:
+                        finish(s, "error", msg)
+                    start(need)
+                    continue
+                timing.policy_s += time.perf_counter() - t0
+                _check_actions(acts, policy, task, len(need))
+                for row, s in enumerate(need):
+                    chunk[s] = {k: np.asarray(acts[k][row], dtype=np.float32) for k in task.actions}
+                    chunk_pos[s] = 0
+            action = {k: np.zeros((n, a.dim), np.float32) for k, a in task.actions.items()}
+            for s in active:
+                c = chunk[s]
+                assert c is not None
+                for k in task.actions:
+                    action[k][s] = c[k][chunk_pos[s]]
+                chunk_pos[s] += 1
+            t0 = time.perf_counter()
+            try:
+                res = env.step_eval(action)
+            except Exception as e:
+                timing.sim_s += time.perf_counter() - t0
+                msg = f"error:simulator {type(e).__name__}: {e}".splitlines()[0]
+                for s in active:
+                    finish(s, "error", msg)
+                raise SimulatorError(msg) from e
+            timing.sim_s += time.perf_counter() - t0
+            timing.env_steps += 1
+            obs = res.obs
+            ended = []
+            for s in active:
+                slot_steps[s] += 1
+                if res.done[s]:
+                    outcome = "error" if res.error[s] else ("success" if res.success[s] else "failure")
+                    finish(s, outcome, res.reason[s])
+                    ended.append(s)
+                elif slot_steps[s] >= task.max_steps:  # guard for envs without a time limit
+                    finish(s, "success" if task.success.kind == "time_limit" else "failure", "time_limit")
+                    ended.append(s)
+            start(ended)
+    finally:
+        bar.close()
+        timing.wall_s = time.perf_counter() - t_start
+    return timing
+

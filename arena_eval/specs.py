@@ -1,0 +1,455 @@
+"""Suite, task and policy cards: YAML files loaded into validated dataclasses.
+
+Every validation error is a `UserError` naming the file, the field and what was expected.
+
+Suite card (tasks/<suite>.yaml)::
+
+    name: smoke
+    description: ...
+    tasks:
+      - name: cartpole_balance
+        instruction: keep the pole upright
+        max_steps: 200            # control steps; sets the env's episode length
+        episodes: 10
+        success: time_limit       # or {term: <termination term name>}
+        env:
+          id: Isaac-Cartpole-Direct
+          physics: newton_mjwarp  # Isaac Lab physics preset(s), comma separated
+          device: cpu
+          num_envs: 4
+          app: kitless            # or isaacsim (Isaac Sim through the app launcher)
+          cfg: {scene.env_spacing: 0.0}   # dotted overrides of the env cfg
+          start_state: cartpole   # harness-side start-state sampler (arena_eval.envs.starts)
+        observations:             # modality key -> where the env provides it
+          state.pole: {source: policy, index: [0, 2]}
+        actions:                  # modality key -> slice of the simulator action, in order
+          action.cart_force: {dim: 1, low: -1.0, high: 1.0}
+        failure_when:             # harness-side failure conditions on observed values
+          pole_fell: {key: state.pole, index: 0, outside: [-1.2, 1.2]}
+        expert: cartpole_balance  # scripted expert (arena_eval.policies.experts)
+
+Policy card (policies/<name>.yaml)::
+
+    name: scripted
+    type: scripted | random | zero
+    action_horizon: 1             # steps per returned chunk (H)
+    n_action_steps: 1             # steps of each chunk that are executed
+    params: {...}                 # adapter-specific
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import UserError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TASKS_DIR = REPO_ROOT / "tasks"
+POLICIES_DIR = REPO_ROOT / "policies"
+
+MODALITY_RE = re.compile(r"^(video|state|action)\.[A-Za-z0-9_]+$")
+ANNOTATION_KEY = "annotation.human.task_description"
+
+
+# ---------------------------------------------------------------------------------------
+# Field helpers: each names the file and the field in its error.
+
+
+class _Reader:
+    """Reads fields from one mapping of a card, tracking where it is for error messages."""
+
+    def __init__(self, data: Any, where: str, path: str):
+        if not isinstance(data, dict):
+            raise UserError(f"expected a mapping, got {type(data).__name__}", where=where, field=path or None)
+        self.data = data
+        self.where = where
+        self.path = path
+        self.used: set[str] = set()
+
+    def field(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def get(self, name: str, types: type | tuple[type, ...], default: Any = dataclasses.MISSING) -> Any:
+        self.used.add(name)
+        if name not in self.data or self.data[name] is None:
+            if default is dataclasses.MISSING:
+                raise UserError("missing required field", where=self.where, field=self.field(name))
+            return default
+        value = self.data[name]
+        types_t = types if isinstance(types, tuple) else (types,)
+        # bool is an int in Python; a card saying `episodes: true` is still a mistake.
+        if isinstance(value, bool) and bool not in types_t:
+            ok = False
+        elif float in types_t and isinstance(value, int) and not isinstance(value, bool):
+            value, ok = float(value), True
+        else:
+            ok = isinstance(value, types_t)
+        if not ok:
+            expected = " or ".join(t.__name__ for t in types_t)
+            raise UserError(
+                f"expected {expected}, got {type(value).__name__} {value!r}", where=self.where, field=self.field(name)
+            )
+        return value
+
+    def positive_int(self, name: str, default: Any = dataclasses.MISSING) -> int:
+        value = self.get(name, int, default)
+        if value is not None and value < 1:
+            raise UserError(f"expected an integer >= 1, got {value}", where=self.where, field=self.field(name))
+        return value
+
+    def sub(self, name: str, default: Any = dataclasses.MISSING) -> "_Reader":
+        return _Reader(self.get(name, dict, default), self.where, self.field(name))
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise UserError(
+                f"unknown field {unknown[0]!r} (known: {', '.join(sorted(self.used))})",
+                where=self.where,
+                field=self.path or None,
+            )
+
+
+def _check_key(key: Any, prefixes: tuple[str, ...], where: str, field: str) -> str:
+    if not isinstance(key, str) or not MODALITY_RE.match(key) or key.split(".")[0] not in prefixes:
+        raise UserError(
+            f"modality key {key!r} must look like {' or '.join(p + '.<name>' for p in prefixes)}",
+            where=where,
+            field=field,
+        )
+    return key
+
+
+# ---------------------------------------------------------------------------------------
+# Task and suite specs.
+
+
+@dataclasses.dataclass(frozen=True)
+class ObsSource:
+    """Where the env provides one modality key: an observation group (and term), an
+    optional [start, end) slice of its last axis, or a camera sensor."""
+
+    source: str
+    index: tuple[int, int] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ActionSlot:
+    dim: int
+    low: float = -1.0
+    high: float = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvSpec:
+    id: str
+    backend: str = "isaaclab"
+    app: str = "kitless"
+    physics: str = "newton_mjwarp"
+    device: str = "cpu"
+    num_envs: int = 1
+    cfg: dict[str, Any] = dataclasses.field(default_factory=dict)
+    start_state: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class FailureWhen:
+    """A harness-side failure condition: the episode fails when value `index` of the
+    observation `key` leaves the closed range `outside` (checked after every step)."""
+
+    key: str
+    index: int
+    outside: tuple[float, float]
+
+
+@dataclasses.dataclass(frozen=True)
+class SuccessSpec:
+    kind: str  # "time_limit" or "term"
+    term: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    env: EnvSpec
+    instruction: str
+    max_steps: int
+    episodes: int
+    success: SuccessSpec
+    observations: dict[str, ObsSource]
+    actions: dict[str, ActionSlot]
+    failure_terms: tuple[str, ...] = ()
+    failure_when: dict[str, FailureWhen] = dataclasses.field(default_factory=dict)
+    expert: str | None = None
+    source: str = ""
+
+    @property
+    def action_dim(self) -> int:
+        return sum(a.dim for a in self.actions.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class SuiteSpec:
+    name: str
+    tasks: tuple[TaskSpec, ...]
+    description: str = ""
+    source: str = ""
+
+    def task(self, name: str) -> TaskSpec:
+        for t in self.tasks:
+            if t.name == name:
+                return t
+        raise UserError(f"unknown task {name!r} (suite has: {', '.join(t.name for t in self.tasks)})", where=self.source)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "source": self.source,
+            "tasks": [t.to_dict() for t in self.tasks],
+        }
+
+
+ENV_BACKENDS = ("isaaclab",)
+ENV_APPS = ("kitless", "isaacsim")
+
+
+def _parse_env(r: _Reader) -> EnvSpec:
+    env_id = r.get("id", str)
+    backend = r.get("backend", str, "isaaclab")
+    if backend not in ENV_BACKENDS:
+        raise UserError(f"expected one of {ENV_BACKENDS}, got {backend!r}", where=r.where, field=r.field("backend"))
+    app = r.get("app", str, "kitless")
+    if app not in ENV_APPS:
+        raise UserError(f"expected one of {ENV_APPS}, got {app!r}", where=r.where, field=r.field("app"))
+    spec = EnvSpec(
+        id=env_id,
+        backend=backend,
+        app=app,
+        physics=r.get("physics", str, "newton_mjwarp"),
+        device=r.get("device", str, "cpu"),
+        num_envs=r.positive_int("num_envs", 1),
+        cfg=dict(r.get("cfg", dict, {})),
+        start_state=r.get("start_state", str, None),
+    )
+    for k in spec.cfg:
+        if not isinstance(k, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_.]*$", k):
+            raise UserError(f"cfg override key {k!r} must be a dotted attribute path", where=r.where, field=r.field("cfg"))
+    r.finish()
+    return spec
+
+
+def _parse_success(value: Any, where: str, field: str) -> SuccessSpec:
+    if value == "time_limit":
+        return SuccessSpec("time_limit")
+    if isinstance(value, dict) and set(value) == {"term"} and isinstance(value["term"], str):
+        return SuccessSpec("term", value["term"])
+    raise UserError(f"expected 'time_limit' or {{term: <name>}}, got {value!r}", where=where, field=field)
+
+
+def _parse_index(value: Any, where: str, field: str) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        and 0 <= value[0] < value[1]
+    ):
+        return (value[0], value[1])
+    raise UserError(f"expected [start, end] with 0 <= start < end, got {value!r}", where=where, field=field)
+
+
+def _parse_task(r: _Reader) -> TaskSpec:
+    name = r.get("name", str)
+    if not re.match(r"^[A-Za-z0-9_\-]+$", name):
+        raise UserError(f"task name {name!r} may hold only letters, digits, '_' and '-'", where=r.where, field=r.field("name"))
+    env = _parse_env(r.sub("env"))
+    obs_r = r.sub("observations")
+    observations: dict[str, ObsSource] = {}
+    for key in list(obs_r.data):
+        f = obs_r.field(str(key))
+        _check_key(key, ("video", "state"), r.where, f)
+        o = obs_r.sub(key)
+        observations[key] = ObsSource(source=o.get("source", str), index=_parse_index(o.get("index", list, None), r.where, o.field("index")))
+        o.finish()
+    if not observations:
+        raise UserError("expected at least one observation key", where=r.where, field=obs_r.path)
+    act_r = r.sub("actions")
+    actions: dict[str, ActionSlot] = {}
+    for key in list(act_r.data):
+        _check_key(key, ("action",), r.where, act_r.field(str(key)))
+        a = act_r.sub(key)
+        slot = ActionSlot(dim=a.positive_int("dim"), low=a.get("low", float, -1.0), high=a.get("high", float, 1.0))
+        if not slot.low < slot.high:
+            raise UserError(f"expected low < high, got {slot.low} and {slot.high}", where=r.where, field=a.path)
+        a.finish()
+        actions[key] = slot
+    if not actions:
+        raise UserError("expected at least one action key", where=r.where, field=act_r.path)
+    r.used.add("success")
+    success = _parse_success(r.data.get("success"), r.where, r.field("success"))
+    failure_terms = r.get("failure_terms", list, [])
+    if not all(isinstance(t, str) for t in failure_terms):
+        raise UserError("expected a list of termination term names", where=r.where, field=r.field("failure_terms"))
+    failure_when: dict[str, FailureWhen] = {}
+    fw_r = r.sub("failure_when", {})
+    for cname in list(fw_r.data):
+        c = fw_r.sub(cname)
+        key = c.get("key", str)
+        if key not in observations or not key.startswith("state."):
+            raise UserError(f"expected one of this task's state keys, got {key!r}", where=r.where, field=c.field("key"))
+        idx = c.get("index", int)
+        bounds = c.get("outside", list)
+        if len(bounds) != 2 or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds) or not bounds[0] < bounds[1]:
+            raise UserError(f"expected [low, high] with low < high, got {bounds!r}", where=r.where, field=c.field("outside"))
+        c.finish()
+        failure_when[str(cname)] = FailureWhen(key, idx, (float(bounds[0]), float(bounds[1])))
+    spec = TaskSpec(
+        name=name,
+        env=env,
+        instruction=r.get("instruction", str),
+        max_steps=r.positive_int("max_steps"),
+        episodes=r.positive_int("episodes", 10),
+        success=success,
+        observations=observations,
+        actions=actions,
+        failure_terms=tuple(failure_terms),
+        failure_when=failure_when,
+        expert=r.get("expert", str, None),
+        source=r.where,
+    )
+    r.finish()
+    return spec
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise UserError(f"cannot read ({e.strerror})", where=str(path))
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise UserError(f"malformed YAML{at}: {problem}", where=str(path))
+
+
+def _resolve_card(name_or_path: str, folder: Path, kind: str) -> Path:
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml"):
+        if not p.is_file():
+            raise UserError(f"{kind} card not found", where=str(p))
+        return p
+    candidate = folder / f"{name_or_path}.yaml"
+    if candidate.is_file():
+        return candidate
+    known = sorted(x.stem for x in folder.glob("*.yaml"))
+    raise UserError(f"unknown {kind} {name_or_path!r} (known: {', '.join(known) or 'none'}; or give a .yaml path)")
+
+
+def parse_suite(data: Any, where: str) -> SuiteSpec:
+    r = _Reader(data, where, "")
+    name = r.get("name", str)
+    tasks_raw = r.get("tasks", list)
+    if not tasks_raw:
+        raise UserError("expected at least one task", where=where, field="tasks")
+    tasks = tuple(_parse_task(_Reader(t, where, f"tasks[{i}]")) for i, t in enumerate(tasks_raw))
+    names = [t.name for t in tasks]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise UserError(f"duplicate task name {sorted(dup)[0]!r}", where=where, field="tasks")
+    suite = SuiteSpec(name=name, tasks=tasks, description=r.get("description", str, ""), source=where)
+    r.finish()
+    return suite
+
+
+def load_suite(name_or_path: str) -> SuiteSpec:
+    path = _resolve_card(name_or_path, TASKS_DIR, "suite")
+    return parse_suite(_read_yaml(path), str(path))
+
+
+# ---------------------------------------------------------------------------------------
+# Policy specs.
+
+POLICY_TYPES = ("random", "zero", "scripted")
+
+
+@dataclasses.dataclass(frozen=True)
+class PolicySpec:
+    name: str
+    type: str
+    action_horizon: int = 1
+    n_action_steps: int = 1
+    seed: int = 0
+    device: str = "cpu"
+    checkpoint: str | None = None
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def parse_policy(data: Any, where: str) -> PolicySpec:
+    r = _Reader(data, where, "")
+    ptype = r.get("type", str)
+    if ptype not in POLICY_TYPES:
+        raise UserError(f"expected one of {POLICY_TYPES}, got {ptype!r}", where=where, field="type")
+    spec = PolicySpec(
+        name=r.get("name", str),
+        type=ptype,
+        action_horizon=r.positive_int("action_horizon", 1),
+        n_action_steps=r.positive_int("n_action_steps", 1),
+        seed=r.get("seed", int, 0),
+        device=r.get("device", str, "cpu"),
+        checkpoint=r.get("checkpoint", str, None),
+        params=dict(r.get("params", dict, {})),
+        source=where,
+    )
+    if spec.n_action_steps > spec.action_horizon:
+        raise UserError(
+            f"n_action_steps ({spec.n_action_steps}) must not exceed action_horizon ({spec.action_horizon})",
+            where=where,
+            field="n_action_steps",
+        )
+    r.finish()
+    return spec
+
+
+def load_policy(name_or_path: str) -> PolicySpec:
+    path = _resolve_card(name_or_path, POLICIES_DIR, "policy")
+    return parse_policy(_read_yaml(path), str(path))
+
+
+def select_tasks(suite: SuiteSpec, names: list[str] | None) -> SuiteSpec:
+    """The suite restricted to the named tasks, in the order given."""
+    if not names:
+        return suite
+    return dataclasses.replace(suite, tasks=tuple(suite.task(n) for n in names))
+
+
+def override(suite: SuiteSpec, *, num_envs: int | None = None, episodes: int | None = None) -> SuiteSpec:
+    """Apply command-line overrides to every task of a suite."""
+    if num_envs is not None and num_envs < 1:
+        raise UserError(f"expected an integer >= 1, got {num_envs}", field="--num-envs")
+    if episodes is not None and episodes < 1:
+        raise UserError(f"expected an integer >= 1, got {episodes}", field="--episodes")
+    tasks = []
+    for t in suite.tasks:
+        if num_envs is not None:
+            t = dataclasses.replace(t, env=dataclasses.replace(t.env, num_envs=num_envs))
+        if episodes is not None:
+            t = dataclasses.replace(t, episodes=episodes)
+        tasks.append(t)
+    return dataclasses.replace(suite, tasks=tuple(tasks))

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Set up (once) and run arena-eval. Usage: scripts/run.sh eval|test|setup|python ARGS...
+#
+# The virtual environment lives outside the clone, keyed by the dependency files, so every
+# clone on this machine shares it and a change of dependencies builds a new one:
+#   ${ARENA_EVAL_CACHE:-~/.cache/arena-eval}/venv-<hash of pyproject.toml and SETUP_REV>
+# warp keeps its compiled kernels in ~/.cache/warp and the local Isaac Lab asset root is
+# built in ~/.cache/arena-eval/assets on first use; neither touches the clone.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${ARENA_EVAL_CACHE:-$HOME/.cache/arena-eval}"
+say() { printf '[arena-eval] %s\n' "$*" >&2; }
+
+find_python312() {
+    local c
+    for c in "${ARENA_EVAL_PYTHON:-}" python3.12 \
+             "$(command -v pyenv >/dev/null 2>&1 && echo "$(pyenv root)/versions/3.12.1/bin/python3.12")" \
+             "$HOME"/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12 /usr/local/bin/python3.12; do
+        [ -n "$c" ] || continue
+        if "$c" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1; then
+            command -v "$c" 2>/dev/null || echo "$c"
+            return 0
+        fi
+    done
+    return 1
+}
+
+SETUP_REV=1  # bump when the way the venv is built changes
+
+venv_key() {
+    { cat "$REPO/pyproject.toml"; echo "$SETUP_REV"; } | sha256sum | cut -c1-12
+}
+
+setup_venv() {
+    VENV="$CACHE/venv-$(venv_key)"
+    if [ -f "$VENV/.ready" ]; then
+        return 0
+    fi
+    local py
+    py="$(find_python312)" || {
+        say "error: Python 3.12 is needed (Isaac Lab 3.0 requires it); set ARENA_EVAL_PYTHON=/path/to/python3.12"
+        exit 2
+    }
+    say "creating the Python 3.12 environment in $VENV"
+    say "first time only: installs isaaclab 3.0.0 (with torch, newton, warp) - about 4 minutes, ~8 GB"
+    rm -rf "$VENV"
+    mkdir -p "$CACHE"
+    "$py" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    # Dependencies only: the code runs from the clone (PYTHONPATH), so clones share the venv.
+    "$VENV/bin/python" - "$REPO/pyproject.toml" > "$VENV/requirements.txt" <<'PY'
+import sys, tomllib
+p = tomllib.load(open(sys.argv[1], "rb"))["project"]
+deps = list(p["dependencies"])
+for extra in ("isaaclab", "test"):
+    deps += p["optional-dependencies"][extra]
+print("\n".join(deps))
+PY
+    say "pip install: $(tr '\n' ' ' < "$VENV/requirements.txt")"
+    # pip is silent for minutes while it unpacks torch and CUDA wheels: say that it is alive.
+    ( start=$SECONDS; while sleep 30; do
+        say "still installing ($((SECONDS - start)) s, $(du -sh "$VENV" 2>/dev/null | cut -f1) so far)"; done ) &
+    local ticker=$!
+    "$VENV/bin/python" -m pip install --progress-bar off -r "$VENV/requirements.txt" 2>&1 \
+        | grep --line-buffered -E '^(Collecting|Installing|Successfully|ERROR)' \
+        | sed -u -e 's/^/[arena-eval] pip: /' -e 's/\(.\{160\}\).*/\1 .../' >&2 || true
+    kill "$ticker" 2>/dev/null || true
+    "$VENV/bin/python" -c "import isaaclab, scipy, pandas, matplotlib, tqdm, yaml, gymnasium, pytest" || {
+        say "error: the install did not complete; see the pip output above"
+        exit 1
+    }
+    touch "$VENV/.ready"
+    say "environment ready"
+}
+
+ensure_chromium() {
+    # The report test opens report.html in a real headless browser (Debian's chromium).
+    command -v chromium >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing Debian's chromium for the browser test (apt-get)"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) >&2 \
+            || say "warning: could not install chromium; the browser test will fail"
+    else
+        say "warning: chromium is missing and cannot be installed here (needs root and apt-get)"
+    fi
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+    setup)
+        setup_venv; ensure_chromium ;;
+    python)
+        setup_venv
+        cd "$REPO" && PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" "$@" ;;
+    eval)
+        setup_venv
+        cd "$REPO"
+        export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"
+        stamp="$(date +%Y%m%d-%H%M%S)"
+        say "evaluating the smoke suite (Isaac Lab kit-less on CPU) with the scripted expert"
+        "$VENV/bin/python" scripts/evaluate.py --suite smoke --policy scripted --out "results/smoke-scripted-$stamp" "$@"
+        say "evaluating the smoke suite with the random policy"
+        "$VENV/bin/python" scripts/evaluate.py --suite smoke --policy random --out "results/smoke-random-$stamp" "$@"
+        say "comparing the two runs"
+        "$VENV/bin/python" scripts/compare.py "results/smoke-scripted-$stamp" "results/smoke-random-$stamp" \
+            --out "results/compare-$stamp"
+        say "reports: results/smoke-scripted-$stamp/report.html, results/compare-$stamp/compare.html" ;;
+    test)
+        setup_venv; ensure_chromium
+        cd "$REPO"
+        say "running the tests (unit tests, then real Isaac Lab runs in subprocesses)"
+        PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" -m pytest "$@" ;;
+    *)
+        echo "usage: scripts/run.sh eval|test|setup|python ARGS..." >&2; exit 2 ;;
+esac

@@ -1,0 +1,146 @@
+"""Regression gate and the two command-line wrappers (run as subprocesses)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from arena_eval.gate import check_regression
+from helpers_runs import REPO_ROOT, make_run, outcomes
+
+BASE = {"a": outcomes(18, 2), "b": outcomes(15, 5)}
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> Path:
+    return make_run(tmp_path, "base", BASE)
+
+
+def text(lines: list[str]) -> str:
+    return "\n".join(lines)
+
+
+def test_degraded_candidate_fails(base: Path, tmp_path: Path) -> None:
+    cand = make_run(tmp_path, "cand", {"a": outcomes(6, 14), "b": outcomes(15, 5)})
+    code, lines = check_regression(base, cand)
+    out = text(lines)
+    assert code == 1
+    assert "FAIL: task a: significantly worse" in out
+    a_line = next(line for line in lines if line.startswith("a "))
+    assert "McNemar exact" in a_line and "REGRESSION" in a_line and "-60.0 pp" in a_line
+    b_line = next(line for line in lines if line.startswith("b "))
+    assert b_line.rstrip().endswith("ok")
+    assert "min drop" in out and "pp" in b_line.split("McNemar exact")[1]
+
+
+def test_equal_candidate_passes(base: Path, tmp_path: Path) -> None:
+    cand = make_run(tmp_path, "cand", BASE)
+    code, lines = check_regression(base, cand)
+    assert code == 0, text(lines)
+    assert lines[-1].startswith("PASS: no significant regression")
+
+
+def test_unpaired_uses_fisher(base: Path, tmp_path: Path) -> None:
+    cand = make_run(tmp_path, "cand", {"a": outcomes(17, 3), "b": outcomes(15, 5)}, seed=9)
+    code, lines = check_regression(base, cand)
+    assert code == 0, text(lines)
+    assert all("Fisher exact" in line for line in lines if line.startswith(("a ", "b ")))
+
+
+def test_small_drop_is_not_significant_but_reports_power(base: Path, tmp_path: Path) -> None:
+    cand = make_run(tmp_path, "cand", {"a": outcomes(16, 4), "b": outcomes(14, 6)})
+    code, lines = check_regression(base, cand)
+    assert code == 0, text(lines)
+    # With 20 episodes per task only big drops are detectable: the gate says how big.
+    a_line = next(line for line in lines if line.startswith("a "))
+    drop = float(a_line.split("pp")[-2].split()[-1])
+    assert 30 < drop < 70
+
+
+def test_candidate_errors_fail_unless_allowed(base: Path, tmp_path: Path) -> None:
+    cand = make_run(tmp_path, "cand", {"a": outcomes(18, 1, 1), "b": outcomes(15, 5)})
+    code, lines = check_regression(base, cand)
+    assert code == 1
+    assert "candidate has 1 error episode(s) (a: 1)" in text(lines)
+    code, lines = check_regression(base, cand, allow_errors=True)
+    assert code == 0, text(lines)
+    assert "allowed" in text(lines)
+
+
+def test_missing_task_fails(base: Path, tmp_path: Path) -> None:
+    cand = make_run(tmp_path, "cand", {"a": outcomes(18, 2)})
+    code, lines = check_regression(base, cand)
+    assert code == 1
+    assert "FAIL: task b: missing from the candidate" in text(lines)
+    assert next(line for line in lines if line.startswith("b ")).endswith("MISSING")
+
+
+def test_incomplete_candidate_fails_unless_allowed(base: Path, tmp_path: Path) -> None:
+    cand = make_run(tmp_path, "cand", {"a": outcomes(18, 0) + "..", "b": outcomes(15, 5)})
+    code, lines = check_regression(base, cand)
+    assert code == 1 and "candidate run is incomplete: a (18 of 20)" in text(lines)
+    assert check_regression(base, cand, allow_incomplete=True)[0] == 0
+
+
+def test_holm_controls_many_tasks(tmp_path: Path) -> None:
+    # A borderline drop on one of many tasks is significant alone but not after Holm.
+    tasks = {f"t{i}": outcomes(15, 5) for i in range(10)}
+    base = make_run(tmp_path, "base", tasks)
+    worse = dict(tasks, t0=outcomes(8, 12))  # Fisher one-sided p = 0.027 on its own
+    cand = make_run(tmp_path, "cand", worse, seed=5)
+    code, lines = check_regression(base, cand)
+    t0 = next(line for line in lines if line.startswith("t0 "))
+    p_raw, p_adj = (float(x) for x in t0.split("Fisher exact")[1].split()[:2])
+    assert p_raw < 0.05 <= p_adj
+    assert code == 0, text(lines)
+
+
+# --- command-line wrappers --------------------------------------------------------------
+
+
+def script(name: str, *args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / name), *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_check_regression_cli(base: Path, tmp_path: Path) -> None:
+    worse = make_run(tmp_path, "worse", {"a": outcomes(6, 14), "b": outcomes(15, 5)})
+    same = make_run(tmp_path, "same", BASE)
+    errs = make_run(tmp_path, "errs", {"a": outcomes(18, 1, 1), "b": outcomes(15, 5)})
+    p = script("check_regression.py", "--baseline", base, "--candidate", worse, cwd=tmp_path)
+    assert p.returncode == 1 and "REGRESSION" in p.stdout
+    p = script("check_regression.py", "--baseline", base, "--candidate", same, cwd=tmp_path)
+    assert p.returncode == 0 and "no significant regression" in p.stdout
+    assert script("check_regression.py", "--baseline", base, "--candidate", errs, cwd=tmp_path).returncode == 1
+    p = script("check_regression.py", "--baseline", base, "--candidate", errs, "--allow-errors", cwd=tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    p = script("check_regression.py", "--baseline", base, "--candidate", tmp_path, cwd=tmp_path)
+    assert p.returncode == 2
+    assert p.stderr.strip().count("\n") == 0 and str(tmp_path) in p.stderr and "Traceback" not in p.stderr
+
+
+def test_compare_cli(base: Path, tmp_path: Path) -> None:
+    cand = make_run(tmp_path, "cand", {"a": outcomes(6, 14), "b": outcomes(15, 5)})
+    out = tmp_path / "cmp"
+    p = script("compare.py", base, cand, "--out", out, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "| a | cand | 20 | 30.0% |" in p.stdout and "McNemar exact" in p.stdout
+    assert {f.name for f in out.iterdir()} == {"compare.md", "compare.csv", "compare.html"}
+    # Default output: results/compare-<timestamp>/ under the working directory.
+    p = script("compare.py", base, cand, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    made = list((tmp_path / "results").glob("compare-*/compare.md"))
+    assert len(made) == 1
+
+
+def test_compare_cli_bad_dir(base: Path, tmp_path: Path) -> None:
+    p = script("compare.py", base, tmp_path / "missing", cwd=tmp_path)
+    assert p.returncode == 2
+    assert "missing" in p.stderr and "Traceback" not in p.stderr and p.stderr.strip().count("\n") == 0
+    not_run = tmp_path / "not_a_run"
+    not_run.mkdir()
+    p = script("compare.py", not_run, cwd=tmp_path)
+    assert p.returncode == 2 and "no manifest.json" in p.stderr

@@ -1,0 +1,126 @@
+"""Cards: the shipped ones load, and every mistake is one line naming file and field."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from arena_eval.errors import UserError
+from arena_eval.specs import (
+    POLICIES_DIR,
+    TASKS_DIR,
+    load_policy,
+    load_suite,
+    override,
+    parse_policy,
+    parse_suite,
+    select_tasks,
+)
+
+from fakes import FAKE_TASK
+
+
+def suite_with(**task_changes):
+    task = copy.deepcopy(FAKE_TASK)
+    for k, v in task_changes.items():
+        if v is None:
+            task.pop(k, None)
+        else:
+            task[k] = v
+    return {"name": "s", "tasks": [task]}
+
+
+def test_shipped_cards_load():
+    for card in TASKS_DIR.glob("*.yaml"):
+        suite = load_suite(str(card))
+        assert suite.tasks
+    for card in POLICIES_DIR.glob("*.yaml"):
+        load_policy(str(card))
+    smoke = load_suite("smoke")
+    t = smoke.task("cartpole_balance")
+    assert t.env.id == "Isaac-Cartpole-Direct" and t.env.physics == "newton_mjwarp" and t.env.device == "cpu"
+    assert t.action_dim == 1 and t.expert == "cartpole_balance"
+    assert t.failure_when["pole_fell"].outside == (-1.2, 1.2)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"max_steps": "ten"}, r"tasks\[0\]\.max_steps: expected int, got str 'ten'"),
+        ({"episodes": 0}, r"tasks\[0\]\.episodes: expected an integer >= 1, got 0"),
+        ({"episodes": True}, r"tasks\[0\]\.episodes: expected int, got bool"),
+        ({"instruction": None}, r"tasks\[0\]\.instruction: missing required field"),
+        ({"success": "sometimes"}, r"tasks\[0\]\.success: expected 'time_limit' or \{term: <name>\}"),
+        ({"colour": "red"}, r"tasks\[0\]: unknown field 'colour'"),
+        ({"observations": {"pixels": {"source": "p"}}}, r"modality key 'pixels' must look like video.<name> or state.<name>"),
+        ({"observations": {"state.x": {"source": "p", "index": [3, 1]}}}, r"index: expected \[start, end\]"),
+        ({"actions": {"state.a": {"dim": 1}}}, r"must look like action.<name>"),
+        ({"actions": {"action.a": {"dim": 1, "low": 1, "high": -1}}}, r"expected low < high"),
+        ({"env": {"id": "X", "num_envs": 0}}, r"tasks\[0\]\.env\.num_envs: expected an integer >= 1, got 0"),
+        ({"env": {"id": "X", "app": "kit"}}, r"env\.app: expected one of"),
+        ({"failure_when": {"f": {"key": "state.nope", "index": 0, "outside": [0, 1]}}}, r"failure_when\.f\.key"),
+    ],
+)
+def test_bad_task_fields_name_file_and_field(change, message):
+    with pytest.raises(UserError, match=message) as e:
+        parse_suite(suite_with(**change), "tasks/x.yaml")
+    assert str(e.value).startswith("tasks/x.yaml: ")
+    assert "\n" not in str(e.value)
+
+
+def test_bad_policy_fields():
+    with pytest.raises(UserError, match=r"p.yaml: type: expected one of"):
+        parse_policy({"name": "x", "type": "magic"}, "p.yaml")
+    with pytest.raises(UserError, match=r"n_action_steps \(8\) must not exceed action_horizon \(4\)"):
+        parse_policy({"name": "x", "type": "zero", "action_horizon": 4, "n_action_steps": 8}, "p.yaml")
+    with pytest.raises(UserError, match=r"seed: expected int, got str"):
+        parse_policy({"name": "x", "type": "zero", "seed": "a"}, "p.yaml")
+
+
+def test_unknown_names_and_malformed_yaml(tmp_path):
+    with pytest.raises(UserError, match=r"unknown suite 'nope' \(known: .*smoke"):
+        load_suite("nope")
+    with pytest.raises(UserError, match=r"unknown policy 'nope' \(known: .*random"):
+        load_policy("nope")
+    with pytest.raises(UserError, match=r"suite card not found"):
+        load_suite(str(tmp_path / "missing.yaml"))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: s\ntasks: [\n  - {name: a\n")
+    with pytest.raises(UserError, match=r"bad.yaml: malformed YAML at line \d+, column \d+"):
+        load_suite(str(bad))
+    notmap = tmp_path / "list.yaml"
+    notmap.write_text("- a\n- b\n")
+    with pytest.raises(UserError, match=r"expected a mapping, got list"):
+        load_suite(str(notmap))
+
+
+def test_yaml_is_loaded_safely(tmp_path):
+    evil = tmp_path / "evil.yaml"
+    evil.write_text("name: !!python/object/apply:os.system ['echo pwned']\ntasks: []\n")
+    with pytest.raises(UserError, match="malformed YAML"):
+        load_suite(str(evil))
+
+
+def test_select_and_override():
+    suite = parse_suite(
+        {"name": "s", "tasks": [dict(FAKE_TASK, name="a"), dict(FAKE_TASK, name="b")]}, "<t>"
+    )
+    assert [t.name for t in select_tasks(suite, ["b"]).tasks] == ["b"]
+    with pytest.raises(UserError, match=r"unknown task 'c' \(suite has: a, b\)"):
+        select_tasks(suite, ["c"])
+    o = override(suite, num_envs=3, episodes=7)
+    assert all(t.env.num_envs == 3 and t.episodes == 7 for t in o.tasks)
+    with pytest.raises(UserError, match=r"--num-envs: expected an integer >= 1, got 0"):
+        override(suite, num_envs=0)
+    with pytest.raises(UserError, match=r"--episodes: expected an integer >= 1, got -1"):
+        override(suite, episodes=-1)
+    with pytest.raises(UserError, match="duplicate task name 'a'"):
+        parse_suite({"name": "s", "tasks": [dict(FAKE_TASK, name="a"), dict(FAKE_TASK, name="a")]}, "<t>")
+
+
+def test_cards_round_trip_through_yaml():
+    smoke = load_suite("smoke")
+    text = yaml.safe_dump(smoke.to_dict())
+    assert "Isaac-Cartpole-Direct" in text
