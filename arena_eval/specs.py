@@ -382,7 +382,13 @@ def load_suite(name_or_path: str) -> SuiteSpec:
 # ---------------------------------------------------------------------------------------
 # Policy specs.
 
-POLICY_TYPES = ("random", "zero", "scripted")
+# Policy card `type` -> adapter class ("module:Class"), imported only when a card uses it.
+POLICY_ADAPTERS = {
+    "random": "arena_eval.policies.simple:RandomPolicy",
+    "zero": "arena_eval.policies.simple:ZeroPolicy",
+    "scripted": "arena_eval.policies.simple:ScriptedPolicy",
+}
+POLICY_TYPES = tuple(POLICY_ADAPTERS)
 
 
 @dataclasses.dataclass(frozen=True)

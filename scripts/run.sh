@@ -53,8 +53,8 @@ setup_venv() {
 import sys, tomllib
 p = tomllib.load(open(sys.argv[1], "rb"))["project"]
 deps = list(p["dependencies"])
-for extra in ("isaaclab", "test"):
-    deps += p["optional-dependencies"][extra]
+for extra in p["optional-dependencies"].values():  # the dev/CI venv has every extra
+    deps += extra
 print("\n".join(deps))
 PY
     say "pip install: $(tr '\n' ' ' < "$VENV/requirements.txt")"
@@ -66,7 +66,7 @@ PY
         | grep --line-buffered -E '^(Collecting|Installing|Successfully|ERROR)' \
         | sed -u -e 's/^/[arena-eval] pip: /' -e 's/\(.\{160\}\).*/\1 .../' >&2 || true
     kill "$ticker" 2>/dev/null || true
-    "$VENV/bin/python" -c "import isaaclab, scipy, pandas, matplotlib, tqdm, yaml, gymnasium, pytest" || {
+    "$VENV/bin/python" -c "import isaaclab, scipy, pandas, matplotlib, tqdm, yaml, gymnasium, pytest, zmq, msgpack, ray, transformers, imageio" || {
         say "error: the install did not complete; see the pip output above"
         exit 1
     }

@@ -67,7 +67,10 @@ class Policy(abc.ABC):
 
 
 def make_policy(spec: PolicySpec) -> Policy:
-    from .simple import RandomPolicy, ScriptedPolicy, ZeroPolicy
+    """Build the adapter a policy card names; adapters are imported only when used."""
+    import importlib
 
-    adapters = {"random": RandomPolicy, "zero": ZeroPolicy, "scripted": ScriptedPolicy}
-    return adapters[spec.type](spec)
+    from ..specs import POLICY_ADAPTERS
+
+    module, _, cls = POLICY_ADAPTERS[spec.type].partition(":")
+    return getattr(importlib.import_module(module), cls)(spec)
