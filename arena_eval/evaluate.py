@@ -21,6 +21,7 @@ from typing import Any
 
 from . import __version__
 from .errors import UserError
+from .media import MediaRecorder
 from .policies import make_policy
 from .results import EPISODES, MANIFEST, RunWriter, load_manifest, read_records, write_json_atomic
 from .runner import PlannedEpisode, SimulatorError, Timing, make_plan, run_task
@@ -36,6 +37,7 @@ class EvalConfig:
     resume: bool = False
     progress: bool = True
     report: bool = True
+    videos: int = 2  # episodes per task recorded as mp4 (tasks with cameras)
 
 
 def git_info() -> dict[str, Any]:
@@ -172,7 +174,9 @@ def evaluate(cfg: EvalConfig) -> Path:
                     if fresh:
                         write_json_atomic(cfg.out / MANIFEST, manifest)
                     writer = RunWriter(cfg.out)
-                total.add(run_task(env, policy, task, todo, writer.append, progress=cfg.progress))
+                cams = [k for k in task.observations if k.startswith("video.")]
+                media = MediaRecorder(cfg.out / "media" / task.name, cams, cfg.videos, fps=1.0 / getattr(env, "step_dt", 0.02))
+                total.add(run_task(env, policy, task, todo, writer.append, progress=cfg.progress, media=media))
             finally:
                 env.close()
     except UserError:
@@ -226,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0, help="run seed; each episode's seed derives from it")
     p.add_argument("--out", type=Path, default=None, help="run directory (default: results/<suite>-<policy>-<time>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out without repeating episodes")
+    p.add_argument("--videos", type=int, default=2, help="record the first K episodes of each task with a camera as mp4")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
     if args.resume and args.out is None:
@@ -235,7 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     suite = override(suite, num_envs=args.num_envs, episodes=args.episodes)
     policy = load_policy(args.policy)
     out = evaluate(
-        EvalConfig(suite=suite, policy=policy, seed=args.seed, out=args.out, resume=args.resume, progress=not args.no_progress)
+        EvalConfig(
+            suite=suite, policy=policy, seed=args.seed, out=args.out, resume=args.resume,
+            progress=not args.no_progress, videos=max(0, args.videos),
+        )
     )
     summary = out / "summary.md"
     if summary.exists():

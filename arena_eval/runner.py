@@ -22,6 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .envs.base import BatchedEnv
+from .media import MediaRecorder
 from .errors import UserError
 from .policies.base import Policy
 from .results import EpisodeRecord
@@ -103,8 +104,10 @@ def run_task(
     episodes: list[PlannedEpisode],
     on_record: Callable[[EpisodeRecord], None],
     progress: bool = True,
+    media: MediaRecorder | None = None,
 ) -> Timing:
-    """Run the given planned episodes of one task; each ends in exactly one record."""
+    """Run the given planned episodes of one task; each ends in exactly one record.
+    `media` records the camera frames of the first episodes (see `media.py`)."""
     n = env.num_envs
     timing = Timing()
     t_start = time.perf_counter()
@@ -136,6 +139,8 @@ def run_task(
             )
         )
         slot_ep[slot] = None
+        if media is not None:
+            media.finish(slot)
         counts[outcome] += 1
         bar.update(1)
         bar.set_postfix(counts, refresh=False)
@@ -154,6 +159,8 @@ def run_task(
         now = time.perf_counter()
         for s, e, init in zip(slots, eps, inits):
             slot_ep[s], slot_init[s], slot_steps[s], slot_t0[s], chunk[s] = e, init, 0, now, None
+            if media is not None:
+                media.start(s, e.episode, obs)
 
     try:
         start(list(range(n)))
@@ -200,6 +207,8 @@ def run_task(
             timing.sim_s += time.perf_counter() - t0
             timing.env_steps += 1
             obs = res.obs
+            if media is not None:
+                media.step(obs, [s for s in active if not res.done[s]])
             ended = []
             for s in active:
                 slot_steps[s] += 1

@@ -155,6 +155,7 @@ class EnvSpec:
     num_envs: int = 1
     cfg: dict[str, Any] = dataclasses.field(default_factory=dict)
     start_state: str | None = None
+    requires: tuple[str, ...] = ()  # modules to import first (they register the id), e.g. isaaclab_arena
 
 
 @dataclasses.dataclass(frozen=True)
@@ -239,7 +240,10 @@ def _parse_env(r: _Reader) -> EnvSpec:
         num_envs=r.positive_int("num_envs", 1),
         cfg=dict(r.get("cfg", dict, {})),
         start_state=r.get("start_state", str, None),
+        requires=tuple(r.get("requires", list, [])),
     )
+    if not all(isinstance(m, str) and re.match(r"^[A-Za-z_][A-Za-z0-9_.]*$", m) for m in spec.requires):
+        raise UserError("expected a list of Python module names", where=r.where, field=r.field("requires"))
     for k in spec.cfg:
         if not isinstance(k, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_.]*$", k):
             raise UserError(f"cfg override key {k!r} must be a dotted attribute path", where=r.where, field=r.field("cfg"))
@@ -387,6 +391,7 @@ POLICY_ADAPTERS = {
     "random": "arena_eval.policies.simple:RandomPolicy",
     "zero": "arena_eval.policies.simple:ZeroPolicy",
     "scripted": "arena_eval.policies.simple:ScriptedPolicy",
+    "gr00t": "arena_eval.policies.groot.policy:Gr00tPolicy",
 }
 POLICY_TYPES = tuple(POLICY_ADAPTERS)
 

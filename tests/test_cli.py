@@ -108,3 +108,13 @@ def test_scripted_policy_on_a_task_without_expert(tmp_path):
     card = tmp_path / "noexpert.yaml"
     card.write_text(text)
     assert_user_error(evaluate("--suite", str(card), "--policy", "scripted", "--out", str(tmp_path / "o")), "unknown expert 'juggler'")
+
+
+def test_official_tasks_say_what_is_missing(tmp_path):
+    """The official G1 cards need Isaac Sim (and IsaacLab-Arena); without them: one line, exit 2."""
+    out = tmp_path / "o"
+    proc = evaluate("--suite", "g1_official", "--policy", "random", "--out", str(out))
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "g1_official.yaml" in last and "'isaacsim'" in last and "Isaac Sim" in last
+    assert not out.exists()

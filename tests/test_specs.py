@@ -124,3 +124,17 @@ def test_cards_round_trip_through_yaml():
     smoke = load_suite("smoke")
     text = yaml.safe_dump(smoke.to_dict())
     assert "Isaac-Cartpole-Direct" in text
+
+
+def test_official_g1_cards_use_the_arena_modality_layout():
+    suite = load_suite("g1_official")
+    arena = suite.task("arena_galileo_g1_locomanip_pick_and_place")
+    dims = {k: (o.index[1] - o.index[0]) for k, o in arena.observations.items() if o.index}
+    assert dims == {"state.left_arm": 7, "state.right_arm": 7, "state.left_hand": 7, "state.right_hand": 7, "state.waist": 3}
+    assert {k: a.dim for k, a in arena.actions.items()} == {
+        "action.left_arm": 7, "action.right_arm": 7, "action.left_hand": 7, "action.right_hand": 7,
+        "action.base_height_command": 1, "action.navigate_command": 3,
+    }
+    assert "video.ego_view" in arena.observations
+    for t in suite.tasks:
+        assert t.env.app == "isaacsim" and "isaacsim" in t.env.requires

@@ -6,7 +6,9 @@ build a local mirror with the same relative paths from what the installed packag
 
 - a ground plane (a plain collision plane, written with pxr);
 - the Cartpole robot, extracted from a golden test stage inside the isaaclab wheel
-  (BSD-3-Clause, as is the rest of the wheel).
+  (BSD-3-Clause, as is the rest of the wheel);
+- the Unitree G1 for the project's own tasks, from the `mjlab` wheel (see
+  `tasks/g1/robot.py`), fetched from PyPI with `pip download` and converted to USD.
 
 The root lives outside the clone (`~/.cache/arena-eval/assets/<version>`, or
 `ARENA_EVAL_ASSET_ROOT`) and is built once, atomically, on first use.
@@ -20,7 +22,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-ASSET_VERSION = "v1"
+ASSET_VERSION = "v2"
 GROUND_PLANE = "Isaac/IsaacLab/Environments/Grid/default_ground_plane_checker_v1/default_ground_plane.usda"
 CARTPOLE = "Isaac/IsaacLab/Robots/Classic/Cartpole/cartpole.usd"
 CARTPOLE_GOLDEN = "source/isaaclab_tasks/test/golden_stages/cartpole/newton-isaacsim_rtx_renderer-rgb.usda"
@@ -73,10 +75,15 @@ def _isaaclab_dir() -> Path:
 
 
 def _build(root: Path) -> None:
+    from .tasks.g1 import robot as g1
+
+    print(f"[arena-eval] building the local asset root in {root} (once)", flush=True)
     _write_ground_plane(root / GROUND_PLANE)
     golden = _isaaclab_dir() / CARTPOLE_GOLDEN
     _extract_cartpole(golden, root / CARTPOLE)
-    (root / "LICENSES.md").write_text(LICENSES.format(ground=GROUND_PLANE, cartpole=CARTPOLE, golden=CARTPOLE_GOLDEN))
+    g1.build(root)
+    text = LICENSES.format(ground=GROUND_PLANE, cartpole=CARTPOLE, golden=CARTPOLE_GOLDEN) + g1.LICENSE_NOTE
+    (root / "LICENSES.md").write_text(text)
 
 
 def _write_ground_plane(path: Path) -> None:

@@ -35,6 +35,11 @@ from .base import StepResult
 
 _APP = None  # Isaac Sim app launcher, started at most once per process
 
+_REQUIRES_HINTS = {
+    "isaacsim": "the official tasks need Isaac Sim 5.x, a GPU and NVIDIA's assets (pip install isaacsim[all])",
+    "isaaclab_arena": "install IsaacLab-Arena (github.com/isaac-sim/IsaacLab-Arena) with Isaac Sim on a GPU machine",
+}
+
 
 def isaaclab_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
@@ -73,9 +78,18 @@ def import_isaaclab() -> None:
 
 
 def check_env_ids(tasks: list[TaskSpec]) -> None:
-    """Fail early, before any run dir exists, on ids Isaac Lab does not know."""
+    """Fail early, before any run dir exists, on missing packages and unknown ids."""
     import_isaaclab()
     for t in tasks:
+        for module in t.env.requires:
+            if importlib.util.find_spec(module.split(".")[0]) is None:
+                raise UserError(
+                    f"needs the Python package {module.split('.')[0]!r}, which is not installed here; "
+                    + _REQUIRES_HINTS.get(module.split(".")[0], "install it beside Isaac Lab"),
+                    where=t.source,
+                    field=f"task {t.name}: env.requires",
+                )
+            importlib.import_module(module)
         if t.env.id not in gym.registry:
             close = [k for k in gym.registry if t.env.id.lower() in k.lower() or k.lower() in t.env.id.lower()]
             hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -273,10 +287,24 @@ class IsaacLabVectorEnv(gym.vector.VectorEnv):
         return self.env._compute_observations()
 
     def _write_states(self, env_ids: np.ndarray, states: list[dict]) -> None:
+        """Write sampled start states: joints by name (others at their default) and root
+        positions as offsets from the asset's default pose, at rest."""
         torch = self._torch
         ids = self._ids(env_ids)
         for asset_name in states[0]:
             asset = self.env.scene[asset_name]
+            root = asset.data.default_root_pose.torch[ids].clone()
+            for row, st in enumerate(states):
+                off = st[asset_name].get("root_pos_offset", {})
+                for axis, value in off.items():
+                    root[row, "xyz".index(axis)] += float(value)
+            root[:, :3] += self.env.scene.env_origins[ids]
+            asset.write_root_pose_to_sim_index(root_pose=root, env_ids=ids)
+            asset.write_root_velocity_to_sim_index(
+                root_velocity=torch.zeros_like(asset.data.default_root_vel.torch[ids]), env_ids=ids
+            )
+            if not hasattr(asset, "joint_names"):
+                continue
             names = list(asset.joint_names)
             pos = asset.data.default_joint_pos.torch[ids].clone()
             vel = asset.data.default_joint_vel.torch[ids].clone()
@@ -284,16 +312,11 @@ class IsaacLabVectorEnv(gym.vector.VectorEnv):
                 for field, buf in (("joint_pos", pos), ("joint_vel", vel)):
                     for jname, value in st[asset_name].get(field, {}).items():
                         buf[row, names.index(jname)] = float(value)
-            root = asset.data.default_root_pose.torch[ids].clone()
-            root[:, :3] += self.env.scene.env_origins[ids]
-            asset.write_root_pose_to_sim_index(root_pose=root, env_ids=ids)
-            asset.write_root_velocity_to_sim_index(
-                root_velocity=torch.zeros_like(asset.data.default_root_vel.torch[ids]), env_ids=ids
-            )
             asset.write_joint_position_to_sim_index(position=pos, env_ids=ids)
             asset.write_joint_velocity_to_sim_index(velocity=vel, env_ids=ids)
-            if hasattr(asset, "set_joint_position_target_index"):
-                asset.set_joint_position_target_index(target=pos, env_ids=ids)
+            # Hold the start pose: stale targets from the last episode would yank the joints.
+            asset.set_joint_position_target_index(target=pos, env_ids=ids)
+            asset.set_joint_velocity_target_index(target=torch.zeros_like(vel), env_ids=ids)
 
     def _read_state(self, i: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -400,9 +423,9 @@ class IsaacLabVectorEnv(gym.vector.VectorEnv):
 def _flatten(state: dict[str, dict[str, dict[str, float]]]) -> dict[str, list[float]]:
     out = {}
     for asset, fields in state.items():
-        for field, joints in fields.items():
-            for jname, value in joints.items():
-                out[f"{asset}.{field}.{jname}"] = [float(value)]
+        for field, values in fields.items():
+            for name, value in values.items():
+                out[f"{asset}.{field}.{name}"] = [float(value)]
     return out
 
 

@@ -5,9 +5,11 @@ so an episode's start would depend on which slot runs it and on num_envs. A samp
 draws from `numpy.random.default_rng(seed)` and returns the state to write, per scene
 asset, by joint name::
 
-    {"cartpole": {"joint_pos": {"slider_to_cart": 0.3, ...}, "joint_vel": {...}}}
+    {"cartpole": {"joint_pos": {"slider_to_cart": 0.3, ...}, "joint_vel": {...}},
+     "box": {"root_pos_offset": {"x": 0.01, "y": -0.02}}}
 
-Joints not named keep their default. A task card names its sampler in `env.start_state`.
+Joints not named keep their default; root positions are offsets from the default pose; every
+named asset starts at rest. A task card names its sampler in `env.start_state`.
 """
 
 from __future__ import annotations
@@ -49,3 +51,12 @@ def cartpole(rng: np.random.Generator, cfg: Any) -> StartState:
             },
         }
     }
+
+
+@register("g1_table")
+def g1_table(rng: np.random.Generator, cfg: Any) -> StartState:
+    """The G1 tasks on a table: robot in its default pose, the box jittered in x and y."""
+    from .tasks.g1.layout import BOX_JITTER
+
+    dx, dy = rng.uniform(-BOX_JITTER, BOX_JITTER, size=2)
+    return {"robot": {}, "box": {"root_pos_offset": {"x": float(dx), "y": float(dy)}}}

@@ -68,3 +68,62 @@ class CartpoleBalance(Expert):
         u = sum(g * obs[k][:, -1, 0] for k, g in self.GAINS.items())
         u = np.clip(u, -1.0, 1.0).astype(np.float32)
         return {"action.cart_force": np.repeat(u[:, None, None], self.horizon, axis=1)}
+
+
+@register("g1_pick_place")
+class G1PickPlace(Expert):
+    """Two-palm squeeze of the box, lift, turn the waist to the bin, lower, open, retreat.
+
+    Plans per episode from the box position it observes first (IK offline with MuJoCo on the
+    robot's MJCF), then plays the plan back in time. Chunks must be executed whole
+    (n_action_steps == action_horizon) since the plan is indexed by the steps it has issued.
+    """
+
+    KEYS = ("action.left_arm", "action.right_arm", "action.waist")
+
+    def required_obs(self):
+        return {"state.object_pos": (3,)}
+
+    def reset(self, slots: np.ndarray, seeds: list[int]) -> None:
+        if not hasattr(self, "plans"):
+            self.plans: dict[int, Any] = {}
+            self.t: dict[int, int] = {}
+        for s in slots:
+            self.plans.pop(int(s), None)
+            self.t[int(s)] = 0
+
+    def make_plan(self, box_pos: np.ndarray):
+        from ..envs.tasks.g1 import layout as L
+        from ..envs.tasks.g1.planner import pick_place_plan
+
+        return pick_place_plan(
+            box_pos=box_pos,
+            box_size=L.BOX,
+            place_xy=np.array(L.BOX_XY),
+            place_z=L.BOX_IN_BIN_Z + 0.005,
+            turn=L.BIN_YAW,
+        )
+
+    def act(self, obs: dict[str, Any], slots: np.ndarray) -> dict[str, np.ndarray]:
+        from ..envs.tasks.g1.layout import CONTROL_DT
+
+        out = np.zeros((len(slots), self.horizon, 17), np.float32)
+        for row, s in enumerate(map(int, slots)):
+            if s not in self.plans:
+                self.plans[s] = self.make_plan(np.asarray(obs["state.object_pos"][row, -1], float))
+            plan, t0 = self.plans[s], self.t[s]
+            for h in range(self.horizon):
+                out[row, h] = plan.at((t0 + h + 1) * CONTROL_DT)
+            self.t[s] = t0 + self.horizon
+        return {"action.left_arm": out[..., :7], "action.right_arm": out[..., 7:14], "action.waist": out[..., 14:]}
+
+
+@register("g1_lift")
+class G1Lift(G1PickPlace):
+    """Two-palm squeeze, lift 10 cm and hold (the pick-place plan without the turn)."""
+
+    def make_plan(self, box_pos: np.ndarray):
+        from ..envs.tasks.g1 import layout as L
+        from ..envs.tasks.g1.planner import lift_plan
+
+        return lift_plan(box_pos=box_pos, box_size=L.BOX)

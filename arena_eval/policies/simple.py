@@ -43,6 +43,12 @@ class ScriptedPolicy(Policy):
     def bind(self, task: TaskSpec, obs_space, act_space) -> None:
         if not task.expert:
             raise UserError(f"task {task.name!r} names no scripted expert (field 'expert')", where=task.source)
+        if self.n_action_steps != self.action_horizon:
+            # Experts advance their plans by the steps they issue; a cut chunk would skip ahead.
+            raise UserError(
+                f"scripted experts need n_action_steps == action_horizon, got {self.n_action_steps} and {self.action_horizon}",
+                where=self.spec.source,
+            )
         self.expert = experts.make_expert(task, self.action_horizon)
         self.required_obs = self.expert.required_obs  # type: ignore[method-assign]
         super().bind(task, obs_space, act_space)

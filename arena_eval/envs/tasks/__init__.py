@@ -1,4 +1,7 @@
 """The project's own Isaac Lab task configurations (local assets only).
 
-Importing this package registers their gym ids. Empty until the task suites land.
+Importing this package registers their gym ids; their cfg modules (which import Isaac Lab)
+load only when an env is made.
 """
+
+from . import g1  # noqa: F401

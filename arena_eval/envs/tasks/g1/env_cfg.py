@@ -1,0 +1,236 @@
+"""Isaac Lab env configurations of the G1 tasks: one config class describes each scene.
+
+Kit-less on CPU with Newton MJWarp. The solver settings are the ones under which a two-palm
+squeeze holds a box by contact alone (elliptic cone with impratio 10, multi-contact CCD,
+no contact gap; see the kit-less notes); the robot is the palm-pad G1 of `robot.py`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import isaaclab.sim as sim_utils
+from isaaclab.actuators import ImplicitActuatorCfg
+from isaaclab.assets import ArticulationCfg, AssetBaseCfg, RigidObjectCfg
+from isaaclab.envs import ManagerBasedRLEnvCfg
+from isaaclab.envs import mdp as il_mdp
+from isaaclab.managers import ObservationGroupCfg as ObsGroup
+from isaaclab.managers import ObservationTermCfg as ObsTerm
+from isaaclab.managers import SceneEntityCfg
+from isaaclab.managers import TerminationTermCfg as DoneTerm
+from isaaclab.scene import InteractiveSceneCfg
+from isaaclab.sensors import CameraCfg
+from isaaclab.sim import SimulationCfg
+from isaaclab.sim.schemas import UsdPhysicsCollisionCfg
+from isaaclab.utils import configclass
+from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
+from isaaclab_newton.renderers import NewtonWarpRendererCfg
+from isaaclab_newton.sim.schemas import NewtonCollisionCfg
+
+from . import mdp
+from .layout import (
+    BIN_FLOOR, BIN_INNER, BIN_WALL, BIN_XY, BIN_YAW, BOX, BOX_IN_BIN_Z, BOX_MASS, BOX_REST_Z, BOX_XY, CONTROL_DT, FRICTION,
+    PELVIS_Z,
+    TABLE_H, TABLE_SIZE, TABLE_XY,
+)
+from .robot import ARM_JOINTS, G1_PAD_USD, WAIST_JOINTS
+
+def _asset_root() -> str:
+    return os.environ["ISAACSIM_ASSET_ROOT"]
+
+
+def _collision() -> list:
+    return [UsdPhysicsCollisionCfg(), NewtonCollisionCfg(contact_gap=0.0)]
+
+
+def _material():
+    return sim_utils.RigidBodyMaterialCfg(static_friction=FRICTION, dynamic_friction=FRICTION)
+
+
+def _static_box(size, pos, yaw=0.0, color=(0.6, 0.6, 0.6)) -> AssetBaseCfg:
+    rot = (0.0, 0.0, math.sin(yaw / 2), math.cos(yaw / 2))  # xyzw
+    return AssetBaseCfg(
+        prim_path="{ENV_REGEX_NS}/" + "X",  # replaced by the scene field name below
+        spawn=sim_utils.CuboidCfg(
+            size=size,
+            collision_props=_collision(),
+            physics_material=_material(),
+            visual_material=sim_utils.PreviewSurfaceCfg(diffuse_color=color),
+        ),
+        init_state=AssetBaseCfg.InitialStateCfg(pos=pos, rot=rot),
+    )
+
+
+def _bin_parts() -> dict[str, AssetBaseCfg]:
+    """Floor and four walls of the tray, rotated by BIN_YAW about its centre."""
+    c, s = math.cos(BIN_YAW), math.sin(BIN_YAW)
+    ix, iy = BIN_INNER
+    t, h = BIN_WALL
+    z0 = TABLE_H
+    blue = (0.15, 0.3, 0.85)
+
+    def at(lx, ly, z):
+        return (BIN_XY[0] + c * lx - s * ly, BIN_XY[1] + s * lx + c * ly, z)
+
+    wall_z = z0 + BIN_FLOOR + h / 2
+    parts = {
+        "bin_floor": ((ix + 2 * t, iy + 2 * t, BIN_FLOOR), at(0, 0, z0 + BIN_FLOOR / 2)),
+        "bin_wall_xp": ((t, iy + 2 * t, h), at(ix / 2 + t / 2, 0, wall_z)),
+        "bin_wall_xn": ((t, iy + 2 * t, h), at(-ix / 2 - t / 2, 0, wall_z)),
+        "bin_wall_yp": ((ix, t, h), at(0, iy / 2 + t / 2, wall_z)),
+        "bin_wall_yn": ((ix, t, h), at(0, -iy / 2 - t / 2, wall_z)),
+    }
+    return {name: _static_box(size, pos, BIN_YAW, blue) for name, (size, pos) in parts.items()}
+
+
+def robot_cfg() -> ArticulationCfg:
+    return ArticulationCfg(
+        prim_path="{ENV_REGEX_NS}/Robot",
+        # The converted USD already carries the fixed joint (fix_root_link=True would clash).
+        spawn=sim_utils.UsdFileCfg(usd_path=f"{_asset_root()}/{G1_PAD_USD}", fix_root_link=None),
+        init_state=ArticulationCfg.InitialStateCfg(pos=(0.0, 0.0, PELVIS_Z), joint_pos={".*": 0.0}),
+        actuators={
+            "legs": ImplicitActuatorCfg(
+                joint_names_expr=[".*_hip_.*", ".*_knee_joint", ".*_ankle_.*"], stiffness=300.0, damping=10.0, armature=0.01
+            ),
+            # The waist carries both arms and the box when the torso turns to the bin.
+            "waist": ImplicitActuatorCfg(joint_names_expr=["waist_.*"], stiffness=3000.0, damping=100.0, armature=0.01),
+            "arms": ImplicitActuatorCfg(
+                joint_names_expr=[".*_shoulder_.*", ".*_elbow_joint", ".*_wrist_.*"], stiffness=3000.0, damping=60.0, armature=0.01
+            ),
+        },
+    )
+
+
+@configclass
+class G1TableSceneCfg(InteractiveSceneCfg):
+    ground = AssetBaseCfg(prim_path="/World/ground", spawn=sim_utils.GroundPlaneCfg())
+    light = AssetBaseCfg(prim_path="/World/light", spawn=sim_utils.DistantLightCfg(intensity=2500.0))
+    robot: ArticulationCfg = robot_cfg()
+    table = _static_box((*TABLE_SIZE, TABLE_H), (*TABLE_XY, TABLE_H / 2), color=(0.55, 0.45, 0.35))
+    box = RigidObjectCfg(
+        prim_path="{ENV_REGEX_NS}/Box",
+        spawn=sim_utils.CuboidCfg(
+            size=BOX,
+            rigid_props=sim_utils.RigidBodyPropertiesCfg(),
+            mass_props=sim_utils.MassPropertiesCfg(mass=BOX_MASS),
+            collision_props=_collision(),
+            physics_material=_material(),
+            visual_material=sim_utils.PreviewSurfaceCfg(diffuse_color=(0.55, 0.3, 0.1)),
+        ),
+        init_state=RigidObjectCfg.InitialStateCfg(pos=(BOX_XY[0], BOX_XY[1], TABLE_H + BOX[2] / 2 + 0.001)),
+    )
+    # The head camera: fixed to the (fixed-base) robot's head pose, looking down at the table.
+    ego_cam = CameraCfg(
+        prim_path="{ENV_REGEX_NS}/EgoCam",
+        offset=CameraCfg.OffsetCfg(pos=(0.06, 0.0, 1.45), rot=(0.0, 0.4848, 0.0, 0.8746), convention="world"),
+        data_types=["rgb"],
+        spawn=sim_utils.PinholeCameraCfg(focal_length=14.0, horizontal_aperture=20.955, clipping_range=(0.05, 10.0)),
+        width=224,
+        height=224,
+        renderer_cfg=NewtonWarpRendererCfg(),
+    )
+
+    def __post_init__(self):
+        for name, part in _bin_parts().items():
+            part.prim_path = "{ENV_REGEX_NS}/" + name
+            setattr(self, name, part)
+        self.table.prim_path = "{ENV_REGEX_NS}/Table"
+
+
+def _joints(names: list[str]) -> SceneEntityCfg:
+    return SceneEntityCfg("robot", joint_names=names, preserve_order=True)
+
+
+@configclass
+class ActionsCfg:
+    left_arm = il_mdp.JointPositionActionCfg(asset_name="robot", joint_names=ARM_JOINTS["left"], use_default_offset=False, preserve_order=True)
+    right_arm = il_mdp.JointPositionActionCfg(asset_name="robot", joint_names=ARM_JOINTS["right"], use_default_offset=False, preserve_order=True)
+    waist = il_mdp.JointPositionActionCfg(asset_name="robot", joint_names=WAIST_JOINTS, use_default_offset=False, preserve_order=True)
+
+
+@configclass
+class ObservationsCfg:
+    @configclass
+    class PolicyCfg(ObsGroup):
+        left_arm = ObsTerm(func=il_mdp.joint_pos, params={"asset_cfg": _joints(ARM_JOINTS["left"])})
+        right_arm = ObsTerm(func=il_mdp.joint_pos, params={"asset_cfg": _joints(ARM_JOINTS["right"])})
+        waist = ObsTerm(func=il_mdp.joint_pos, params={"asset_cfg": _joints(WAIST_JOINTS)})
+        object_pos = ObsTerm(func=mdp.object_pos)
+        target_pos = ObsTerm(func=mdp.constant, params={"value": (BIN_XY[0], BIN_XY[1], TABLE_H + BIN_FLOOR)})
+
+        def __post_init__(self):
+            self.enable_corruption = False
+            self.concatenate_terms = False
+
+    policy: PolicyCfg = PolicyCfg()
+
+
+@configclass
+class PickPlaceTerminationsCfg:
+    time_out = DoneTerm(func=il_mdp.time_out, time_out=True)
+    success = DoneTerm(
+        func=mdp.object_in_region,
+        params={
+            "center": BIN_XY,
+            "yaw": BIN_YAW,
+            "half_extent": (BIN_INNER[0] / 2, BIN_INNER[1] / 2),
+            "z_range": (BOX_IN_BIN_Z - 0.02, BOX_IN_BIN_Z + 0.02),
+            "max_speed": 0.05,
+        },
+    )
+    box_dropped = DoneTerm(func=mdp.object_below, params={"height": TABLE_H - 0.05})
+
+
+@configclass
+class LiftTerminationsCfg:
+    time_out = DoneTerm(func=il_mdp.time_out, time_out=True)
+    # Lifted clear of the table (7 cm) and held there for 1.5 s: a grasp that slips fails.
+    success = DoneTerm(func=mdp.object_held_above, params={"height": BOX_REST_Z + 0.07, "hold_steps": 75})
+    box_dropped = DoneTerm(func=mdp.object_below, params={"height": TABLE_H - 0.05})
+
+
+@configclass
+class NoRewardsCfg:
+    """Evaluation needs no reward terms."""
+
+
+def physics() -> NewtonCfg:
+    return NewtonCfg(
+        solver_cfg=MJWarpSolverCfg(
+            njmax=1000, nconmax=200, cone="elliptic", impratio=10.0, integrator="implicitfast", iterations=100,
+            enable_multiccd=True,
+        ),
+        num_substeps=1,
+        use_cuda_graph=False,
+    )
+
+
+@configclass
+class G1PickPlaceEnvCfg(ManagerBasedRLEnvCfg):
+    """Box on a table -> the blue bin to the robot's right (fixed base; squeeze, turn, place)."""
+
+    scene: G1TableSceneCfg = G1TableSceneCfg(num_envs=1, env_spacing=3.0, replicate_physics=True)
+    observations: ObservationsCfg = ObservationsCfg()
+    actions: ActionsCfg = ActionsCfg()
+    terminations: PickPlaceTerminationsCfg = PickPlaceTerminationsCfg()
+    rewards: NoRewardsCfg = NoRewardsCfg()
+
+    def __post_init__(self):
+        self.decimation = 4
+        self.episode_length_s = 12.0
+        self.sim = SimulationCfg(
+            dt=CONTROL_DT / self.decimation, render_interval=self.decimation, device="cpu", physics=physics()
+        )
+
+
+@configclass
+class G1LiftEnvCfg(G1PickPlaceEnvCfg):
+    """Lift the box with both palms and hold it up (fixed base; a bimanual squeeze-lift)."""
+
+    terminations: LiftTerminationsCfg = LiftTerminationsCfg()
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.episode_length_s = 8.0

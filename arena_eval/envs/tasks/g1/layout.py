@@ -1,0 +1,27 @@
+"""Scene layout of the G1 tasks, shared by the env cfgs (inside Isaac Lab) and the experts
+and start-state samplers (outside it). Lengths in metres, in the env frame; the robot's
+pelvis (and the waist axis) stands at the origin."""
+
+from __future__ import annotations
+
+import math
+
+PELVIS_Z = 0.793  # the MJCF's pelvis height; the USD root must be spawned there
+CONTROL_DT = 0.02  # 5 ms physics steps, 4 per control step (50 Hz)
+TABLE_H = 0.77  # the hands reach the box centre only with the table top this high
+TABLE_SIZE = (0.5, 1.0)
+TABLE_XY = (0.40, 0.0)
+BOX = (0.15, 0.20, 0.15)  # depth (x), width between the palms (y), height
+BOX_XY = (0.29, 0.0)
+BOX_JITTER = 0.02  # +- per axis, drawn from the episode seed
+BOX_MASS = 0.4
+FRICTION = 1.5
+# The bin: a tray on the table, reached by turning the waist (the box travels on a circle
+# around the waist axis), to the robot's right as in the Arena task.
+BIN_YAW = -0.9
+BIN_XY = (math.hypot(*BOX_XY) * math.cos(BIN_YAW), math.hypot(*BOX_XY) * math.sin(BIN_YAW))
+BIN_INNER = (0.26, 0.36)  # inside the walls: the box plus both palm pads and clearance
+BIN_FLOOR = 0.01
+BIN_WALL = (0.01, 0.03)  # thickness, height above the floor
+BOX_REST_Z = TABLE_H + BOX[2] / 2
+BOX_IN_BIN_Z = TABLE_H + BIN_FLOOR + BOX[2] / 2

@@ -1,0 +1,60 @@
+"""Observation and termination terms of the G1 tasks (batched torch, inside Isaac Lab)."""
+
+from __future__ import annotations
+
+import torch
+
+from isaaclab.managers import SceneEntityCfg
+
+
+def object_pos(env, asset_cfg: SceneEntityCfg = SceneEntityCfg("box")) -> torch.Tensor:
+    """Object position relative to its env origin."""
+    return env.scene[asset_cfg.name].data.root_pos_w.torch - env.scene.env_origins
+
+
+def constant(env, value: tuple[float, ...]) -> torch.Tensor:
+    """A constant per env (e.g. the bin's position), so the expert and policies can read it."""
+    return torch.tensor(value, dtype=torch.float32, device=env.device).expand(env.num_envs, -1)
+
+
+def object_in_region(
+    env,
+    center: tuple[float, float],
+    yaw: float,
+    half_extent: tuple[float, float],
+    z_range: tuple[float, float],
+    max_speed: float,
+    asset_cfg: SceneEntityCfg = SceneEntityCfg("box"),
+) -> torch.Tensor:
+    """The object rests inside a (rotated) rectangular region: centre in the footprint, height
+    in range, and slow (the Arena task's 'resting on the bin' test uses a speed bound too)."""
+    obj = env.scene[asset_cfg.name]
+    p = obj.data.root_pos_w.torch - env.scene.env_origins
+    d = p[:, :2] - torch.tensor(center, device=env.device)
+    c, s = torch.cos(torch.tensor(-yaw)), torch.sin(torch.tensor(-yaw))
+    local_x = c * d[:, 0] - s * d[:, 1]
+    local_y = s * d[:, 0] + c * d[:, 1]
+    inside = (local_x.abs() <= half_extent[0]) & (local_y.abs() <= half_extent[1])
+    height_ok = (p[:, 2] >= z_range[0]) & (p[:, 2] <= z_range[1])
+    slow = torch.linalg.norm(obj.data.root_lin_vel_w.torch, dim=1) < max_speed
+    return inside & height_ok & slow
+
+
+def object_below(env, height: float, asset_cfg: SceneEntityCfg = SceneEntityCfg("box")) -> torch.Tensor:
+    """The object fell: its centre is below `height` (relative to the env origin)."""
+    return (env.scene[asset_cfg.name].data.root_pos_w.torch[:, 2] - env.scene.env_origins[:, 2]) < height
+
+
+def object_held_above(
+    env, height: float, hold_steps: int, asset_cfg: SceneEntityCfg = SceneEntityCfg("box")
+) -> torch.Tensor:
+    """The object has stayed above `height` for `hold_steps` control steps in a row. The run
+    counter restarts whenever the object is below (as it is at every episode start)."""
+    z = env.scene[asset_cfg.name].data.root_pos_w.torch[:, 2] - env.scene.env_origins[:, 2]
+    counter = getattr(env, "_arena_hold_counter", None)
+    if counter is None or counter.shape[0] != env.num_envs:
+        counter = torch.zeros(env.num_envs, dtype=torch.long, device=env.device)
+    above = (z > height) & (env.episode_length_buf > 0)
+    counter = torch.where(above, counter + 1, torch.zeros_like(counter))
+    env._arena_hold_counter = counter
+    return counter >= hold_steps

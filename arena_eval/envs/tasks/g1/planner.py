@@ -1,0 +1,151 @@
+"""Joint-space plans for the G1 experts, solved offline with MuJoCo's kinematics.
+
+The expert runs in the policy process, apart from the simulator: it solves arm IK on the
+same MJCF the simulator's USD was converted from, then interpolates joint targets between
+waypoints (smoothstep), one plan per episode from the object pose it observes at the start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+
+import numpy as np
+
+from .robot import ARM_JOINTS, G1_PAD_XML, PAD_HALF
+
+
+@functools.lru_cache(maxsize=1)
+def _model():
+    import mujoco
+
+    m = mujoco.MjModel.from_xml_path(os.path.join(os.environ["ISAACSIM_ASSET_ROOT"], G1_PAD_XML))
+    return m, mujoco.MjData(m)
+
+
+def ik(side: str, pos: np.ndarray, q0: np.ndarray, iters: int = 400) -> tuple[np.ndarray, float]:
+    """7-joint arm IK (waist at 0) putting the pad centre at `pos` with the pad face normal
+    along the world y axis (palms facing each other). Damped least squares."""
+    import mujoco
+
+    m, d = _model()
+    names = ARM_JOINTS[side]
+    qadr = np.array([m.joint(n).qposadr[0] for n in names])
+    dadr = np.array([m.joint(n).dofadr[0] for n in names])
+    lo = np.array([m.joint(n).range[0] for n in names])
+    hi = np.array([m.joint(n).range[1] for n in names])
+    sid = m.site(f"{side}_pad").id
+    d.qpos[:] = 0
+    d.qpos[qadr] = q0
+    jp, jr = np.zeros((3, m.nv)), np.zeros((3, m.nv))
+    for _ in range(iters):
+        mujoco.mj_kinematics(m, d)
+        mujoco.mj_comPos(m, d)
+        ep = pos - d.site_xpos[sid]
+        r = d.site_xmat[sid].reshape(3, 3)
+        er = np.cross(r[:, 1], [0, 1, 0]) + 0.3 * np.cross(r[:, 0], [1, 0, 0])
+        e = np.concatenate([ep, 0.5 * er])
+        if np.linalg.norm(e) < 1e-6:
+            break
+        mujoco.mj_jacSite(m, d, jp, jr, sid)
+        j = np.vstack([jp[:, dadr], 0.5 * jr[:, dadr]])
+        dq = j.T @ np.linalg.solve(j @ j.T + 1e-3 * np.eye(6), e)
+        d.qpos[qadr] = np.clip(d.qpos[qadr] + np.clip(dq, -0.1, 0.1), lo, hi)
+    mujoco.mj_kinematics(m, d)
+    return d.qpos[qadr].copy(), float(np.linalg.norm(pos - d.site_xpos[sid]))
+
+
+@dataclasses.dataclass
+class Plan:
+    """Waypoints of (duration s, target vector); `at(t)` interpolates with smoothstep."""
+
+    segments: list[tuple[float, np.ndarray]]
+    start: np.ndarray
+
+    def at(self, t: float) -> np.ndarray:
+        prev, t0 = self.start, 0.0
+        for dur, q in self.segments:
+            if t <= t0 + dur:
+                a = (t - t0) / dur
+                return prev + (a * a * (3 - 2 * a)) * (q - prev)
+            t0, prev = t0 + dur, q
+        return prev
+
+    @property
+    def duration(self) -> float:
+        return sum(d for d, _ in self.segments)
+
+
+class Squeeze:
+    """Both pads beside a box of width `width` centred at `centre` (waist at 0): targets for
+    the 14 arm joints with the pads `gap` outside the faces (negative: pressed in)."""
+
+    def __init__(self):
+        self.prev = {s: np.zeros(7) for s in ARM_JOINTS}
+        self.max_err = 0.0
+
+    def __call__(self, centre: np.ndarray, width: float, gap: float) -> np.ndarray:
+        q = []
+        for side, sign in (("left", 1.0), ("right", -1.0)):
+            p = centre + np.array([0.0, sign * (width / 2 + PAD_HALF[1] + gap), 0.0])
+            qs, err = ik(side, p, self.prev[side])
+            self.prev[side] = qs
+            self.max_err = max(self.max_err, err)
+            q.append(qs)
+        return np.concatenate(q)
+
+
+def pick_place_plan(
+    box_pos: np.ndarray,
+    box_size: tuple[float, float, float],
+    place_xy: np.ndarray,
+    place_z: float,
+    turn: float,
+    squeeze: float = 0.015,
+    lift: float = 0.10,
+    out: float = 0.03,
+) -> Plan:
+    """Targets for [left arm 7, right arm 7, waist yaw/roll/pitch 3]: squeeze the box, lift,
+    turn the waist by `turn`, lower to `place_z` at `place_xy` (in the waist-turned frame),
+    open and retreat. `turn=0` with place = pick gives a lift-and-hold."""
+    sq = Squeeze()
+    w = box_size[1]
+    waist0, waist1 = np.zeros(3), np.array([turn, 0.0, 0.0])
+
+    def wp(centre, gap, waist):
+        return np.concatenate([sq(np.asarray(centre, float), w, gap), waist])
+
+    c = np.asarray(box_pos, float)
+    segs: list[tuple[float, np.ndarray]] = []
+    segs.append((1.2, wp(c, out, waist0)))  # pads beside the faces
+    segs.append((0.8, wp(c, -squeeze, waist0)))  # squeeze: position error x kp = grip force
+    segs.append((0.5, segs[-1][1]))  # settle
+    top = np.array([place_xy[0], place_xy[1], c[2] + lift])
+    for k in range(1, 5):  # lift, drifting to the place xy
+        segs.append((1.2 / 4, wp(c + (top - c) * k / 4, -squeeze, waist0)))
+    segs.append((2.0, np.concatenate([segs[-1][1][:14], waist1])))  # turn to the bin
+    down = np.array([place_xy[0], place_xy[1], place_z])
+    for k in range(1, 5):  # lower into the bin
+        segs.append((1.2 / 4, wp(top + (down - top) * k / 4, -squeeze, waist1)))
+    segs.append((0.4, segs[-1][1]))
+    segs.append((0.8, wp(down, out, waist1)))  # open
+    segs.append((0.8, wp(down + np.array([0, 0, lift]), out, waist1)))  # retreat
+    return Plan(segs, start=np.zeros(17))
+
+
+def lift_plan(box_pos: np.ndarray, box_size: tuple[float, float, float], squeeze: float = 0.015, lift: float = 0.10,
+              out: float = 0.03) -> Plan:
+    """Squeeze, settle, lift straight up in steps, hold (waist at 0)."""
+    sq = Squeeze()
+    c = np.asarray(box_pos, float)
+
+    def wp(centre, gap):
+        return np.concatenate([sq(np.asarray(centre, float), box_size[1], gap), np.zeros(3)])
+
+    segs = [(1.2, wp(c, out)), (0.8, wp(c, -squeeze))]
+    segs.append((0.5, segs[-1][1]))
+    for k in range(1, 7):
+        segs.append((1.5 / 6, wp(c + np.array([0, 0, lift * k / 6]), -squeeze)))
+    segs.append((3.0, segs[-1][1]))  # hold
+    return Plan(segs, start=np.zeros(17))

@@ -1,0 +1,90 @@
+"""The Unitree G1 for the project's own tasks, built offline from a registry wheel.
+
+Source: the 29-joint G1 MJCF with STL meshes inside the PyPI wheel of `mjlab==1.6.0`
+(Apache-2.0; the model itself is Unitree's, BSD-3-Clause). We fetch the wheel with
+`pip download --no-deps`, write MJCF variants, and convert them to USD with
+`mujoco-usd-converter==0.6.1`. Nothing is committed; the asset root records the licences.
+
+Variant `g1_pad`: fixed base; each hand's collision capsule replaced by a flat box palm pad
+on `*_wrist_yaw_link` (half-size 0.045 x 0.015 x 0.035 m at (0.11, 0, 0)), so every robot
+collider is a primitive. A two-palm squeeze with these pads holds a box by contact alone
+(see the kit-less notes: 15/15 lifts with the solver settings of `env_cfg.py`).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+MJLAB = "mjlab==1.6.0"
+G1_DIR = "ArenaEval/Robots/G1"
+G1_PAD_XML = f"{G1_DIR}/g1_pad.xml"
+G1_PAD_USD = f"{G1_DIR}/usd/g1_pad/g1_pad.usda"
+PAD_HALF = (0.045, 0.015, 0.035)
+PAD_OFFSET = 0.11  # pad centre along the wrist_yaw_link x axis
+
+ARM_JOINTS = {
+    side: [f"{side}_{j}_joint" for j in ("shoulder_pitch", "shoulder_roll", "shoulder_yaw", "elbow", "wrist_roll", "wrist_pitch", "wrist_yaw")]
+    for side in ("left", "right")
+}
+WAIST_JOINTS = ["waist_yaw_joint", "waist_roll_joint", "waist_pitch_joint"]
+
+LICENSE_NOTE = f"""\
+- {G1_DIR}/: the Unitree G1 (29 joints) MJCF and STL meshes from the PyPI wheel {MJLAB}
+  (mjlab is Apache-2.0; the G1 model is Unitree Robotics', BSD-3-Clause), modified by
+  arena-eval (fixed base, box palm pads) and converted to USD with mujoco-usd-converter.
+"""
+
+
+def build(root: Path) -> None:
+    """Write the G1 MJCF variants and their USD into the asset root being built."""
+    dest = root / G1_DIR
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", MJLAB, "-d", tmp],
+            check=True,
+        )
+        wheel = next(Path(tmp).glob("mjlab-*.whl"))
+        prefix = "mjlab/asset_zoo/robots/unitree_g1/xmls/"
+        with zipfile.ZipFile(wheel) as z:
+            for name in z.namelist():
+                if name.startswith(prefix) and not name.endswith("/"):
+                    out = dest / "mjcf" / name[len(prefix):]
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    out.write_bytes(z.read(name))
+            lic = next(n for n in z.namelist() if n.endswith("licenses/LICENSE"))
+            (dest / "mjcf" / "LICENSE.mjlab").write_bytes(z.read(lic))
+    xml = root / G1_PAD_XML
+    xml.write_text(pad_variant((dest / "mjcf" / "g1.xml").read_text(), meshdir="mjcf/assets"))
+    converter = Path(sys.executable).with_name("mujoco_usd_converter")
+    out = (root / G1_PAD_USD).parent
+    subprocess.run([str(converter), str(xml), str(out)], check=True, capture_output=True)
+    if not (root / G1_PAD_USD).is_file():
+        raise RuntimeError(f"mujoco_usd_converter wrote no {G1_PAD_USD}")
+
+
+def pad_variant(xml: str, meshdir: str) -> str:
+    """Fixed base, box palm pads with a site at each pad centre, no sensors."""
+    s = xml.replace('meshdir="assets"', f'meshdir="{meshdir}"')
+    s = s.replace('<mujoco model="g1_29dof_rev_1_0">', '<mujoco model="g1_pad">')
+    s = s.replace('<freejoint name="floating_base_joint"/>', "")
+    size = " ".join(str(x) for x in PAD_HALF)
+    for side in ("left", "right"):
+        s, n = re.subn(
+            rf'<geom name="{side}_hand_collision"[^>]*/>',
+            f'<geom name="{side}_hand_collision" class="collision" type="box" size="{size}" pos="{PAD_OFFSET} 0 0"/>'
+            f'<site name="{side}_pad" pos="{PAD_OFFSET} 0 0" size="0.005"/>',
+            s,
+        )
+        if n != 1:
+            raise RuntimeError(f"G1 MJCF: expected one {side}_hand_collision geom, found {n}")
+    return re.sub(r"<sensor>.*?</sensor>", "", s, flags=re.S)
+
+
+def cleanup_partial(root: Path) -> None:
+    shutil.rmtree(root / G1_DIR, ignore_errors=True)

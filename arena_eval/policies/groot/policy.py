@@ -1,0 +1,294 @@
+"""The GR00T N1.5 / N1 policy adapter (card `type: gr00t`).
+
+Card (policies/<name>.yaml)::
+
+    name: gr00t-n1.5-arena-g1
+    type: gr00t
+    action_horizon: 16            # must equal the checkpoint's action_horizon
+    n_action_steps: 16            # executed per chunk
+    seed: 0                       # seeds the initial noise (see "Noise" below)
+    device: cuda                  # cpu | cuda | cuda:N
+    checkpoint: /models/gr00t-g1  # relative paths are relative to the card's directory
+    params:
+      processor_dir: /models/eagle2_hg_model  # tokenizer, chat template, Eagle config (required)
+      embodiment_tag: new_embodiment          # a key of experiment_cfg/metadata.json (required)
+      denoising_steps: 10         # default: the checkpoint's num_inference_timesteps
+      dtype: auto                 # auto (bfloat16 on CUDA, float32 on CPU) | float32 | bfloat16
+      video: {video.ego_view: ego_view}       # suite key -> metadata key; order = image order
+      state: {state.left_arm: left_arm, ...}  # order = concatenation order of the state vector
+      action: {action.left_arm: left_arm, ...}
+      state_normalization: min_max            # or {suite key: mode}; modes min_max|q99|mean_std|binary
+      action_normalization: min_max
+      annotation_key: annotation.human.task_description
+      instruction_format: list    # list (N1.5's training quirk: "['text']") | plain (N1 default)
+      formalize_language: false   # lowercase and strip punctuation first
+      crop_scale: 0.95            # centre crop before resizing
+      noise: per_episode          # per_episode | per_call
+      embodiment_id: null         # override the tag's category id
+      state_horizon: 1            # state frames per call
+
+Lists are accepted for video/state/action when suite and metadata names agree
+(`[state.left_arm]` means `{state.left_arm: left_arm}`).
+
+Noise. `predict(obs, generator=g)` draws the initial noise as one
+`torch.randn(B, 16, action_dim, generator=g)` before anything else, so outputs can be compared
+with other implementations given the same generator state. The runner calls `get_action`, which
+seeds that draw deterministically so a run is reproducible: with `noise: per_episode` (default)
+row i's noise is `randn(1, 16, action_dim)` from a generator seeded by (card seed, episode seed,
+index of this call within the episode), so an episode's actions do not depend on which slot
+runs it or what else is in the batch (runs with 1 and N envs draw the same noise); with
+`noise: per_call` one generator seeded by (card seed, every row's episode seed and call index)
+draws one randn(B, ...) for the batch. Noise is drawn in float32 on the CPU, then moved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, NoReturn
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from ...errors import UserError
+from ...specs import ANNOTATION_KEY, PolicySpec, TaskSpec
+from ..base import Policy
+from .checkpoint import METADATA, checkpoint_files, load_weights
+from .config import EagleConfig, Gr00tConfig, load_config, load_eagle_config
+from .metadata import EmbodimentMeta, load_metadata
+from .modeling import Gr00tModel, ModelInputs, build_empty
+from .processor import EMBODIMENT_IDS, NORM_MODES, Gr00tProcessor, KeySpec, load_chat_template
+from .tokenizer import image_normalisation, load_tokenizer
+
+PARAMS = ("processor_dir", "embodiment_tag", "denoising_steps", "dtype", "video", "state", "action",
+          "state_normalization", "action_normalization", "annotation_key", "instruction_format",
+          "formalize_language", "crop_scale", "noise", "embodiment_id", "state_horizon")
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+@dataclasses.dataclass
+class _Slot:
+    episode_seed: int
+    calls: int = 0
+
+
+class Gr00tPolicy(Policy):
+    def __init__(self, spec: PolicySpec):
+        super().__init__(spec)
+        self.where = spec.source or None
+        p = dict(spec.params)
+        unknown = sorted(set(p) - set(PARAMS))
+        if unknown:
+            self._err(f"unknown parameter {unknown[0]!r} (known: {', '.join(PARAMS)})", "params")
+        if not spec.checkpoint:
+            self._err("a GR00T card needs the checkpoint directory", "checkpoint")
+        self.ckpt = self._path(spec.checkpoint)
+        for name in ("processor_dir", "embodiment_tag"):
+            if not p.get(name):
+                self._err("missing required field", f"params.{name}")
+        self.processor_dir = self._path(str(p["processor_dir"]))
+        if not self.processor_dir.is_dir():
+            self._err(f"processor directory {self.processor_dir} not found (see the README: the tokenizer and processor "
+                      "files come separately from the checkpoint)", "params.processor_dir")
+        self.cfg: Gr00tConfig = load_config(self.ckpt)
+        head = self.cfg.action_head_cfg
+        if spec.action_horizon != head.action_horizon:
+            self._err(f"is {spec.action_horizon} but the checkpoint's action_horizon is {head.action_horizon}", "action_horizon")
+        self.tag = str(p["embodiment_tag"])
+        metas = load_metadata(self.ckpt / METADATA)
+        if self.tag not in metas:
+            self._err(f"unknown embodiment tag {self.tag!r}: {self.ckpt / METADATA} has {', '.join(sorted(metas))}",
+                      "params.embodiment_tag")
+        self.meta: EmbodimentMeta = metas[self.tag]
+        self.embodiment_id = self._embodiment_id(p.get("embodiment_id"))
+        self.steps = self._int(p, "denoising_steps", head.num_inference_timesteps)
+        self.noise_mode = self._choice(p, "noise", ("per_episode", "per_call"), "per_episode")
+        self.annotation_key = str(p.get("annotation_key") or ANNOTATION_KEY)
+        self.device = self._device(spec.device)
+        dt = self._choice(p, "dtype", ("auto", *DTYPES), "auto")
+        self.dtype = (torch.bfloat16 if self.device.type == "cuda" else torch.float32) if dt == "auto" else DTYPES[dt]
+
+        self.video = self._keys(p, "video", self.meta.video, None)
+        self.state = self._keys(p, "state", self.meta.state, p.get("state_normalization", "min_max"))
+        self.action = self._keys(p, "action", self.meta.action, p.get("action_normalization", "min_max"))
+        if not self.action:
+            self._err("expected at least one action key", "params.action")
+        if sum(k.dim for k in self.state) > head.max_state_dim:
+            self._err(f"state keys total {sum(k.dim for k in self.state)} dims, over the model's max_state_dim "
+                      f"{head.max_state_dim}", "params.state")
+        if sum(k.dim for k in self.action) > head.action_dim:
+            self._err(f"action keys total {sum(k.dim for k in self.action)} dims, over the model's action_dim "
+                      f"{head.action_dim}", "params.action")
+
+        self.eagle: EagleConfig = load_eagle_config(self.processor_dir, self.cfg.model_type)
+        spec_tokens = self.cfg.backbone_cfg.extra.get("processor_cfg", {}).get("model_spec", {}).get("num_image_token")
+        if spec_tokens is not None and spec_tokens != self.eagle.tokens_per_image:
+            self._err(f"the checkpoint expects {spec_tokens} tokens per image, the Eagle config in the processor "
+                      f"directory gives {self.eagle.tokens_per_image}", "params.processor_dir")
+        tokenizer = load_tokenizer(self.processor_dir)
+        mean, std = image_normalisation(self.processor_dir)
+        self.processor = Gr00tProcessor(
+            n15=self.cfg.is_n15, eagle=self.eagle, tokenizer=tokenizer,
+            chat_template=load_chat_template(self.processor_dir, tokenizer), meta=self.meta,
+            embodiment_id=self.embodiment_id, video=self.video, state=self.state, action=self.action,
+            max_state_dim=head.max_state_dim, action_dim=head.action_dim, image_mean=mean, image_std=std,
+            crop_scale=self._float(p, "crop_scale", 0.95),
+            instruction_format=self._choice(p, "instruction_format", ("list", "plain"), "list" if self.cfg.is_n15 else "plain"),
+            formalize_language=bool(p.get("formalize_language", False)),
+            state_horizon=self._int(p, "state_horizon", 1),
+        )
+        self.model: Gr00tModel = build_empty(self.cfg, self.eagle, self.device, self.dtype)
+        self.skipped = load_weights(self.model, self.ckpt)
+        self._slots: dict[int, _Slot] = {}
+
+    # -- card helpers (each error names the card and field)
+
+    def _err(self, msg: str, field: str) -> NoReturn:
+        raise UserError(msg, where=self.where, field=field)
+
+    def _path(self, value: str) -> Path:
+        p = Path(value).expanduser()
+        if not p.is_absolute() and self.spec.source:
+            p = Path(self.spec.source).resolve().parent / p
+        return p
+
+    def _int(self, p: dict, name: str, default: int) -> int:
+        v = p.get(name, default)
+        if v is None:
+            v = default
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            self._err(f"expected an integer >= 1, got {v!r}", f"params.{name}")
+        return v
+
+    def _float(self, p: dict, name: str, default: float) -> float:
+        v = p.get(name, default)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
+            self._err(f"expected a number in (0, 1], got {v!r}", f"params.{name}")
+        return float(v)
+
+    def _choice(self, p: dict, name: str, options: tuple[str, ...], default: str) -> str:
+        v = p.get(name) or default
+        if v not in options:
+            self._err(f"expected one of {options}, got {v!r}", f"params.{name}")
+        return v
+
+    def _device(self, name: str) -> torch.device:
+        try:
+            dev = torch.device(name)
+        except RuntimeError:
+            self._err(f"unknown device {name!r}", "device")
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            self._err(f"device {name!r} requested but CUDA is not available", "device")
+        if dev.type not in ("cpu", "cuda"):
+            self._err(f"device {name!r} is not supported (cpu, cuda)", "device")
+        return dev
+
+    def _embodiment_id(self, override: Any) -> int:
+        if override is not None:
+            if isinstance(override, bool) or not isinstance(override, int) or not 0 <= override < self.cfg.action_head_cfg.max_num_embodiments:
+                self._err(f"expected an integer in [0, {self.cfg.action_head_cfg.max_num_embodiments}), got {override!r}",
+                          "params.embodiment_id")
+            return override
+        table = EMBODIMENT_IDS[self.cfg.model_type]
+        if self.tag not in table:
+            self._err(f"embodiment tag {self.tag!r} has no known category id for {self.cfg.model_type} "
+                      f"(known: {', '.join(sorted(table))}); set params.embodiment_id", "params.embodiment_tag")
+        return table[self.tag]
+
+    def _keys(self, p: dict, modality: str, known: dict[str, Any], norm: Any) -> list[KeySpec]:
+        raw = p.get(modality) or {}
+        field = f"params.{modality}"
+        if isinstance(raw, list):
+            raw = {k: (k.split(".", 1)[1] if isinstance(k, str) and "." in k else k) for k in raw}
+        if not isinstance(raw, dict):
+            self._err("expected a mapping of suite keys to checkpoint metadata keys (or a list)", field)
+        if norm is not None and not isinstance(norm, (str, dict)):
+            self._err("expected a mode or a mapping of suite keys to modes", f"params.{modality}_normalization")
+        out = []
+        for suite_key, meta_key in raw.items():
+            if not isinstance(suite_key, str) or not suite_key.startswith(modality + "."):
+                self._err(f"suite key {suite_key!r} must look like {modality}.<name>", field)
+            if meta_key not in known:
+                self._err(f"{modality} key {meta_key!r} (for {suite_key}) is not in the checkpoint metadata for embodiment "
+                          f"{self.tag!r} (known: {', '.join(sorted(known)) or 'none'})", field)
+            mode = "min_max"
+            if norm is not None:
+                mode = norm if isinstance(norm, str) else norm.get(suite_key, "min_max")
+                if mode not in NORM_MODES:
+                    self._err(f"normalisation {mode!r} of {suite_key} is not one of {NORM_MODES}", f"params.{modality}_normalization")
+            dim = 3 if modality == "video" else known[meta_key].dim
+            out.append(KeySpec(suite_key, meta_key, dim, mode))
+        return out
+
+    # -- the Policy interface
+
+    def required_obs(self) -> dict[str, tuple[int, ...] | None]:
+        req: dict[str, tuple[int, ...] | None] = {}
+        for k in self.video:
+            v = self.meta.video[k.meta_key]
+            req[k.suite_key] = (v.height, v.width, 3)
+        for k in self.state:
+            req[k.suite_key] = (k.dim,)
+        return req
+
+    def bind(self, task: TaskSpec, obs_space: gym.spaces.Dict, act_space: gym.spaces.Dict) -> None:
+        ours = f"policy {self.spec.name!r} (checkpoint embodiment {self.tag!r})"
+        for key, shape in self.required_obs().items():
+            if key not in obs_space.spaces:
+                raise UserError(f"{ours} needs {key} but task {task.name!r} provides only "
+                                f"{', '.join(obs_space.spaces) or 'nothing'}", where=self.where)
+            have = tuple(obs_space.spaces[key].shape)
+            if shape is not None and have != tuple(shape):
+                raise UserError(f"{ours} expects {key} of shape {tuple(shape)}, task {task.name!r} gives {have}", where=self.where)
+        mine = {k.suite_key: k.dim for k in self.action}
+        theirs = {k: int(s.shape[0]) for k, s in act_space.spaces.items()}
+        if set(mine) != set(theirs):
+            raise UserError(f"{ours} outputs {sorted(mine)} but task {task.name!r} takes {sorted(theirs)}", where=self.where)
+        for k, d in mine.items():
+            if theirs[k] != d:
+                raise UserError(f"{ours} outputs {k} of dim {d}, task {task.name!r} takes dim {theirs[k]}", where=self.where)
+        self.task = task
+        self.action_space = act_space
+
+    def reset(self, slots: np.ndarray, seeds: list[int]) -> None:
+        for slot, seed in zip(slots, seeds):
+            self._slots[int(slot)] = _Slot(int(seed))
+
+    def _seed(self, *parts: int) -> int:
+        ss = np.random.SeedSequence(entropy=self.spec.seed % 2**64, spawn_key=tuple(int(x) % 2**64 for x in parts))
+        return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+    def _noise(self, slots: np.ndarray) -> torch.Tensor:
+        rows = []
+        for slot in slots:
+            st = self._slots.setdefault(int(slot), _Slot(2**32 + int(slot)))  # not reset: a slot-derived seed
+            rows.append((st.episode_seed, st.calls))
+            st.calls += 1
+        if self.noise_mode == "per_call":
+            g = torch.Generator().manual_seed(self._seed(*(x for r in rows for x in r)))
+            return self.model.initial_noise(len(rows), g)
+        return torch.cat([self.model.initial_noise(1, torch.Generator().manual_seed(self._seed(*r))) for r in rows])
+
+    def inputs(self, obs: dict[str, Any]) -> ModelInputs:
+        if self.annotation_key not in obs and ANNOTATION_KEY in obs:
+            obs = {**obs, self.annotation_key: obs[ANNOTATION_KEY]}
+        return self.processor.inputs(obs, self.annotation_key)
+
+    def predict(self, obs: dict[str, Any], *, noise: torch.Tensor | None = None,
+                generator: torch.Generator | None = None) -> dict[str, np.ndarray]:
+        """The GR00T policy API, batched: `action.<key>` float32 [B, 16, D] in world units."""
+        x = self.inputs(obs)
+        pred = self.model.get_action(x, self.processor.image_token_id, self.steps, noise=noise, generator=generator)
+        return self.processor.unpack_actions(pred.numpy())
+
+    def get_action(self, obs: dict[str, Any], slots: np.ndarray) -> dict[str, np.ndarray]:
+        x = self.inputs(obs)  # checks the batch before any noise is drawn
+        noise = self._noise(np.asarray(slots))
+        pred = self.model.get_action(x, self.processor.image_token_id, self.steps, noise=noise)
+        return self.processor.unpack_actions(pred.numpy())
+
+    def checkpoint_files(self) -> list[str]:
+        files = checkpoint_files(self.ckpt)
+        files += sorted(p for p in self.processor_dir.rglob("*") if p.is_file())
+        return [str(f) for f in files]
