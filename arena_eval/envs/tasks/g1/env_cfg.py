@@ -31,7 +31,7 @@ from isaaclab_newton.sim.schemas import NewtonCollisionCfg
 from . import mdp
 from .layout import (
     BIN_FLOOR, BIN_INNER, BIN_WALL, BIN_XY, BIN_YAW, BOX, BOX_IN_BIN_Z, BOX_MASS, BOX_REST_Z, BOX_XY, CONTROL_DT, FRICTION,
-    PELVIS_Z,
+    PELVIS_Z, READY_POSE,
     TABLE_H, TABLE_SIZE, TABLE_XY,
 )
 from .robot import ARM_JOINTS, G1_PAD_USD, WAIST_JOINTS
@@ -89,7 +89,7 @@ def robot_cfg() -> ArticulationCfg:
         prim_path="{ENV_REGEX_NS}/Robot",
         # The converted USD already carries the fixed joint (fix_root_link=True would clash).
         spawn=sim_utils.UsdFileCfg(usd_path=f"{_asset_root()}/{G1_PAD_USD}", fix_root_link=None),
-        init_state=ArticulationCfg.InitialStateCfg(pos=(0.0, 0.0, PELVIS_Z), joint_pos={".*": 0.0}),
+        init_state=ArticulationCfg.InitialStateCfg(pos=(0.0, 0.0, PELVIS_Z), joint_pos=dict(READY_POSE)),
         actuators={
             "legs": ImplicitActuatorCfg(
                 joint_names_expr=[".*_hip_.*", ".*_knee_joint", ".*_ankle_.*"], stiffness=300.0, damping=10.0, armature=0.01

@@ -7,6 +7,12 @@ from __future__ import annotations
 import math
 
 PELVIS_Z = 0.793  # the MJCF's pelvis height; the USD root must be spawned there
+# Start pose: arms spread by the shoulder roll so the forearms clear the box (at all zeros
+# they graze its sides and kick it at the first step).
+READY_POSE = {"left_shoulder_roll_joint": 0.3, "right_shoulder_roll_joint": -0.3}
+# Squeeze above the box's centre of mass: the box then hangs from the contacts like a
+# pendulum instead of pivoting about the squeeze axis (MJWarp gives little torsional friction).
+GRIP_ABOVE_COM = 0.025
 CONTROL_DT = 0.02  # 5 ms physics steps, 4 per control step (50 Hz)
 TABLE_H = 0.77  # the hands reach the box centre only with the table top this high
 TABLE_SIZE = (0.5, 1.0)

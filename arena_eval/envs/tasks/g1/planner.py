@@ -13,7 +13,14 @@ import os
 
 import numpy as np
 
+from .layout import GRIP_ABOVE_COM, READY_POSE
 from .robot import ARM_JOINTS, G1_PAD_XML, PAD_HALF
+
+
+def ready_targets() -> np.ndarray:
+    """The start pose as [left arm 7, right arm 7, waist 3] targets."""
+    names = ARM_JOINTS["left"] + ARM_JOINTS["right"]
+    return np.array([READY_POSE.get(n, 0.0) for n in names] + [0.0, 0.0, 0.0])
 
 
 @functools.lru_cache(maxsize=1)
@@ -82,7 +89,8 @@ class Squeeze:
     the 14 arm joints with the pads `gap` outside the faces (negative: pressed in)."""
 
     def __init__(self):
-        self.prev = {s: np.zeros(7) for s in ARM_JOINTS}
+        q = ready_targets()
+        self.prev = {"left": q[:7], "right": q[7:14]}
         self.max_err = 0.0
 
     def __call__(self, centre: np.ndarray, width: float, gap: float) -> np.ndarray:
@@ -116,7 +124,8 @@ def pick_place_plan(
     def wp(centre, gap, waist):
         return np.concatenate([sq(np.asarray(centre, float), w, gap), waist])
 
-    c = np.asarray(box_pos, float)
+    c = np.asarray(box_pos, float) + np.array([0.0, 0.0, GRIP_ABOVE_COM])
+    place_z = place_z + GRIP_ABOVE_COM
     segs: list[tuple[float, np.ndarray]] = []
     segs.append((1.2, wp(c, out, waist0)))  # pads beside the faces
     segs.append((0.8, wp(c, -squeeze, waist0)))  # squeeze: position error x kp = grip force
@@ -131,14 +140,14 @@ def pick_place_plan(
     segs.append((0.4, segs[-1][1]))
     segs.append((0.8, wp(down, out, waist1)))  # open
     segs.append((0.8, wp(down + np.array([0, 0, lift]), out, waist1)))  # retreat
-    return Plan(segs, start=np.zeros(17))
+    return Plan(segs, start=ready_targets())
 
 
 def lift_plan(box_pos: np.ndarray, box_size: tuple[float, float, float], squeeze: float = 0.015, lift: float = 0.10,
               out: float = 0.03) -> Plan:
     """Squeeze, settle, lift straight up in steps, hold (waist at 0)."""
     sq = Squeeze()
-    c = np.asarray(box_pos, float)
+    c = np.asarray(box_pos, float) + np.array([0.0, 0.0, GRIP_ABOVE_COM])
 
     def wp(centre, gap):
         return np.concatenate([sq(np.asarray(centre, float), box_size[1], gap), np.zeros(3)])
@@ -148,4 +157,4 @@ def lift_plan(box_pos: np.ndarray, box_size: tuple[float, float, float], squeeze
     for k in range(1, 7):
         segs.append((1.5 / 6, wp(c + np.array([0, 0, lift * k / 6]), -squeeze)))
     segs.append((3.0, segs[-1][1]))  # hold
-    return Plan(segs, start=np.zeros(17))
+    return Plan(segs, start=ready_targets())
