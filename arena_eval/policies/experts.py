@@ -127,3 +127,45 @@ class G1Lift(G1PickPlace):
         from ..envs.tasks.g1.planner import lift_plan
 
         return lift_plan(box_pos=box_pos, box_size=L.BOX)
+
+
+@register("g1_locomanip_pick_place")
+class G1LocomanipPickPlace(G1PickPlace):
+    """Squeeze and lift the box, carry it to the far table on the planar base, place it.
+
+    The arms follow a plan as in `g1_pick_place` (no waist turn); during the carry phase the
+    navigate command is a clipped proportional controller on the observed base pose, so the
+    base arrives in front of the bin whatever the velocity tracking does.
+    """
+
+    KP, VMAX = 2.0, 0.3
+
+    def required_obs(self):
+        return {"state.object_pos": (3,), "state.base_pose": (3,)}
+
+    def make_plan(self, box_pos: np.ndarray):
+        from ..envs.tasks.g1 import layout as L
+        from ..envs.tasks.g1.planner import pick_place_plan
+
+        return pick_place_plan(
+            box_pos=box_pos, box_size=L.BOX, place_xy=np.array(L.BOX_XY), place_z=L.BOX_IN_BIN_Z + 0.005,
+            turn=0.0, transit=5.0,
+        )
+
+    def act(self, obs: dict[str, Any], slots: np.ndarray) -> dict[str, np.ndarray]:
+        from ..envs.tasks.g1 import layout as L
+
+        t_before = {int(s): self.t.get(int(s), 0) for s in slots}
+        out = super().act(obs, slots)
+        nav = np.zeros((len(slots), self.horizon, 3), np.float32)
+        goal = np.array([L.BIN_B_XY[0] - L.BOX_XY[0], L.BIN_B_XY[1] - L.BOX_XY[1], 0.0])
+        for row, s in enumerate(map(int, slots)):
+            t0, _ = self.plans[s].transit
+            t = (t_before[s] + 1) * L.CONTROL_DT
+            # Hold the start pose until the carry phase, then drive to the far table; the base
+            # is velocity-driven, so the position loop closes here (yaw kept at 0).
+            target = goal if t >= t0 else np.zeros(3)
+            pose = np.asarray(obs["state.base_pose"][row, -1], float)
+            nav[row, :, :] = np.clip(self.KP * (target - pose), -self.VMAX, self.VMAX)
+        out["action.navigate_command"] = nav
+        return out

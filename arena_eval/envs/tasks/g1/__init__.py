@@ -7,6 +7,7 @@ _CFG = f"{__name__}.env_cfg"
 for _id, _cfg in (
     ("ArenaEval-G1-PickPlace", "G1PickPlaceEnvCfg"),
     ("ArenaEval-G1-Lift", "G1LiftEnvCfg"),
+    ("ArenaEval-G1-LocomanipPickPlace", "G1LocomanipPickPlaceEnvCfg"),
 ):
     gym.register(
         id=_id,

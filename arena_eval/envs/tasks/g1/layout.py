@@ -31,3 +31,9 @@ BIN_FLOOR = 0.01
 BIN_WALL = (0.01, 0.03)  # thickness, height above the floor
 BOX_REST_Z = TABLE_H + BOX[2] / 2
 BOX_IN_BIN_Z = TABLE_H + BIN_FLOOR + BOX[2] / 2
+
+# Loco-manipulation: the bin stands on a second table out of the arms' reach, to the right;
+# the robot carries the box there on its planar base.
+TABLE_B_XY = (0.40, -1.2)
+BIN_B_XY = (0.29, -1.2)
+DRIVE_SPEED = 0.3  # m/s, sideways

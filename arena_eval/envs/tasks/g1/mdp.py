@@ -58,3 +58,46 @@ def object_held_above(
     counter = torch.where(above, counter + 1, torch.zeros_like(counter))
     env._arena_hold_counter = counter
     return counter >= hold_steps
+
+
+from isaaclab.envs.mdp.actions.actions_cfg import JointVelocityActionCfg  # noqa: E402
+from isaaclab.envs.mdp.actions.joint_actions import JointVelocityAction  # noqa: E402
+from isaaclab.utils import configclass  # noqa: E402
+
+
+class NavigateAction(JointVelocityAction):
+    """Arena's navigate command (vx, vy in the robot frame, yaw rate) moving the planar base
+    joints (x and y slides, yaw hinge). The command is integrated into position targets each
+    physics step: Newton's implicit drives track positions, not velocity targets."""
+
+    cfg: "NavigateActionCfg"
+
+    def __init__(self, cfg, env):
+        super().__init__(cfg, env)
+        self._target = self._asset.data.default_joint_pos.torch[:, self._joint_ids].clone()
+        self._dt = env.physics_dt
+
+    def reset(self, env_ids=None):
+        super().reset(env_ids)
+        ids = slice(None) if env_ids is None else env_ids
+        self._target[ids] = self._asset.data.default_joint_pos.torch[ids][:, self._joint_ids]
+
+    def apply_actions(self):
+        yaw = self._target[:, 2]
+        v = self.processed_actions
+        c, s = torch.cos(yaw), torch.sin(yaw)
+        world = torch.stack((c * v[:, 0] - s * v[:, 1], s * v[:, 0] + c * v[:, 1], v[:, 2]), dim=1)
+        self._target += world * self._dt
+        self._asset.set_joint_position_target_index(target=self._target, joint_ids=self._joint_ids)
+
+
+@configclass
+class NavigateActionCfg(JointVelocityActionCfg):
+    class_type: type = NavigateAction
+
+
+def base_pose(env, asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
+    """Planar base pose (x, y, yaw) from the base joints."""
+    robot = env.scene[asset_cfg.name]
+    ids = [robot.joint_names.index(n) for n in ("base_x_joint", "base_y_joint", "base_yaw_joint")]
+    return robot.data.joint_pos.torch[:, ids]

@@ -69,6 +69,7 @@ class Plan:
 
     segments: list[tuple[float, np.ndarray]]
     start: np.ndarray
+    transit: tuple[float, float] = (0.0, 0.0)  # start and end time of the carry phase
 
     def at(self, t: float) -> np.ndarray:
         prev, t0 = self.start, 0.0
@@ -113,10 +114,12 @@ def pick_place_plan(
     squeeze: float = 0.015,
     lift: float = 0.10,
     out: float = 0.03,
+    transit: float = 2.0,
 ) -> Plan:
     """Targets for [left arm 7, right arm 7, waist yaw/roll/pitch 3]: squeeze the box, lift,
     turn the waist by `turn`, lower to `place_z` at `place_xy` (in the waist-turned frame),
-    open and retreat. `turn=0` with place = pick gives a lift-and-hold."""
+    open and retreat. The carry (turn) phase lasts `transit` seconds; a moving base can use it
+    (`Plan.transit` gives its time window)."""
     sq = Squeeze()
     w = box_size[1]
     waist0, waist1 = np.zeros(3), np.array([turn, 0.0, 0.0])
@@ -133,17 +136,18 @@ def pick_place_plan(
     top = np.array([place_xy[0], place_xy[1], c[2] + lift])
     for k in range(1, 5):  # lift, drifting to the place xy
         segs.append((1.2 / 4, wp(c + (top - c) * k / 4, -squeeze, waist0)))
-    segs.append((2.0, np.concatenate([segs[-1][1][:14], waist1])))  # turn to the bin
+    t_transit = sum(d for d, _ in segs)
+    segs.append((transit, np.concatenate([segs[-1][1][:14], waist1])))  # turn (or carry) to the bin
     down = np.array([place_xy[0], place_xy[1], place_z])
     for k in range(1, 5):  # lower into the bin
         segs.append((1.2 / 4, wp(top + (down - top) * k / 4, -squeeze, waist1)))
     segs.append((0.4, segs[-1][1]))
     segs.append((0.8, wp(down, out, waist1)))  # open
     segs.append((0.8, wp(down + np.array([0, 0, lift]), out, waist1)))  # retreat
-    return Plan(segs, start=ready_targets())
+    return Plan(segs, start=ready_targets(), transit=(t_transit, t_transit + transit))
 
 
-def lift_plan(box_pos: np.ndarray, box_size: tuple[float, float, float], squeeze: float = 0.015, lift: float = 0.10,
+def lift_plan(box_pos: np.ndarray, box_size: tuple[float, float, float], squeeze: float = 0.015, lift: float = 0.12,
               out: float = 0.03) -> Plan:
     """Squeeze, settle, lift straight up in steps, hold (waist at 0)."""
     sq = Squeeze()

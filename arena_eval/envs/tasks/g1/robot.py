@@ -5,6 +5,11 @@ Source: the 29-joint G1 MJCF with STL meshes inside the PyPI wheel of `mjlab==1.
 `pip download --no-deps`, write MJCF variants, and convert them to USD with
 `mujoco-usd-converter==0.6.1`. Nothing is committed; the asset root records the licences.
 
+Variant `g1_mobile`: the same robot on a planar base: the pelvis hangs from the world through
+two slide joints (x, y) and a yaw hinge, velocity-driven by a navigate command; the legs
+keep their meshes but lose their colliders. No leg
+controller can be had offline, so the base moves by these joints instead of walking.
+
 Variant `g1_pad`: fixed base; each hand's collision capsule replaced by a flat box palm pad
 on `*_wrist_yaw_link` (half-size 0.045 x 0.015 x 0.035 m at (0.11, 0, 0)), so every robot
 collider is a primitive. A two-palm squeeze with these pads holds a box by contact alone
@@ -25,6 +30,9 @@ MJLAB = "mjlab==1.6.0"
 G1_DIR = "ArenaEval/Robots/G1"
 G1_PAD_XML = f"{G1_DIR}/g1_pad.xml"
 G1_PAD_USD = f"{G1_DIR}/usd/g1_pad/g1_pad.usda"
+G1_MOBILE_XML = f"{G1_DIR}/g1_mobile.xml"
+G1_MOBILE_USD = f"{G1_DIR}/usd/g1_mobile/g1_mobile.usda"
+BASE_JOINTS = ["base_x_joint", "base_y_joint", "base_yaw_joint"]
 PAD_HALF = (0.045, 0.015, 0.035)
 PAD_OFFSET = 0.11  # pad centre along the wrist_yaw_link x axis
 
@@ -61,11 +69,12 @@ def build(root: Path) -> None:
             (dest / "mjcf" / "LICENSE.mjlab").write_bytes(z.read(lic))
     xml = root / G1_PAD_XML
     xml.write_text(pad_variant((dest / "mjcf" / "g1.xml").read_text(), meshdir="mjcf/assets"))
+    (root / G1_MOBILE_XML).write_text(mobile_variant(xml.read_text()))
     converter = Path(sys.executable).with_name("mujoco_usd_converter")
-    out = (root / G1_PAD_USD).parent
-    subprocess.run([str(converter), str(xml), str(out)], check=True, capture_output=True)
-    if not (root / G1_PAD_USD).is_file():
-        raise RuntimeError(f"mujoco_usd_converter wrote no {G1_PAD_USD}")
+    for src, usd in ((G1_PAD_XML, G1_PAD_USD), (G1_MOBILE_XML, G1_MOBILE_USD)):
+        subprocess.run([str(converter), str(root / src), str((root / usd).parent)], check=True, capture_output=True)
+        if not (root / usd).is_file():
+            raise RuntimeError(f"mujoco_usd_converter wrote no {usd}")
 
 
 def pad_variant(xml: str, meshdir: str) -> str:
@@ -88,3 +97,38 @@ def pad_variant(xml: str, meshdir: str) -> str:
 
 def cleanup_partial(root: Path) -> None:
     shutil.rmtree(root / G1_DIR, ignore_errors=True)
+
+
+def mobile_variant(pad_xml: str) -> str:
+    """The pad variant with the pelvis on x/y slides and a yaw hinge (each on a light link)."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(pad_xml)
+    root.set("model", "g1_mobile")
+    world = root.find("worldbody")
+    pelvis = world.find("body[@name='pelvis']")
+    pos = pelvis.get("pos")
+    pelvis.set("pos", "0 0 0")
+    idx = list(world).index(pelvis)
+    world.remove(pelvis)
+    # A root welded to the world (as in the fixed variant: Newton drives no joint that
+    # connects the articulation root to the world), then the slides and the hinge.
+    outer = ET.Element("body", {"name": "base_link", "pos": pos})
+    ET.SubElement(outer, "inertial", {"pos": "0 0 0", "mass": "1", "diaginertia": "0.01 0.01 0.01"})
+    inner = outer
+    for name, axis in (("base_x", "1 0 0"), ("base_y", "0 1 0")):
+        body = ET.SubElement(inner, "body", {"name": f"{name}_link"})
+        ET.SubElement(body, "inertial", {"pos": "0 0 0", "mass": "1", "diaginertia": "0.01 0.01 0.01"})
+        ET.SubElement(body, "joint", {"name": f"{name}_joint", "type": "slide", "axis": axis})
+        inner = body
+    pelvis.insert(0, ET.Element("joint", {"name": "base_yaw_joint", "type": "hinge", "axis": "0 0 1"}))
+    # The legs only hang (no leg controller offline): drop their colliders so the feet do
+    # not drag on the floor while the base slides.
+    for body in pelvis.iter("body"):
+        if any(k in body.get("name", "") for k in ("hip", "knee", "ankle")):
+            for geom in list(body.findall("geom")):
+                if geom.get("class") != "visual":
+                    body.remove(geom)
+    inner.append(pelvis)
+    world.insert(idx, outer)
+    return ET.tostring(root, encoding="unicode")
