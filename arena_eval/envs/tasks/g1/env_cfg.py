@@ -87,7 +87,9 @@ def _bin_parts(center=BIN_XY, yaw=BIN_YAW) -> dict[str, AssetBaseCfg]:
 
 def robot_cfg(mobile: bool = False) -> ArticulationCfg:
     base = {
-        # Planar base driven to the integrated navigate command (see mdp.NavigateAction).
+        # Planar base driven to the integrated navigate command (see mdp.NavigateAction). The
+        # slides' gains are scaled by 180/pi: the drive gains reach the solver divided by it
+        # (USD stores drive gains per degree), which left the base far too soft.
         "base_xy": ImplicitActuatorCfg(
             joint_names_expr=BASE_JOINTS[:2], stiffness=20000.0 * 57.29578, damping=2000.0 * 57.29578, armature=0.1
         ),
