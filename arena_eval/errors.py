@@ -21,7 +21,13 @@ class UserError(Exception):
         super().__init__(f"{prefix}: {message}" if prefix else message)
 
 
+class RunStopped(RuntimeError):
+    """The run cannot go on (the simulator failed, the policy server is gone). Finished
+    episodes are kept; `--resume` continues. Scripts print one line and exit with code 1."""
+
+
 EXIT_USER_ERROR = 2
+EXIT_RUN_STOPPED = 1
 
 
 def cli_main(fn: Callable[..., int | None]) -> Callable[..., int]:
@@ -34,6 +40,9 @@ def cli_main(fn: Callable[..., int | None]) -> Callable[..., int]:
         except UserError as e:
             print(f"error: {e}", file=sys.stderr, flush=True)
             return EXIT_USER_ERROR
+        except RunStopped as e:
+            print(f"stopped: {e}", file=sys.stderr, flush=True)
+            return EXIT_RUN_STOPPED
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr, flush=True)
             return 130

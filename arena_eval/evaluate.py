@@ -24,7 +24,7 @@ from .errors import UserError
 from .media import MediaRecorder
 from .policies import make_policy
 from .results import EPISODES, MANIFEST, RunWriter, load_manifest, read_records, write_json_atomic
-from .runner import PlannedEpisode, SimulatorError, Timing, make_plan, run_task
+from .runner import PlannedEpisode, PolicyUnavailable, SimulatorError, Timing, make_plan, run_task
 from .specs import REPO_ROOT, PolicySpec, SuiteSpec
 
 
@@ -180,15 +180,16 @@ def evaluate(cfg: EvalConfig) -> Path:
             finally:
                 env.close()
     except UserError:
+        recorded = writer is not None and bool(writer.done)
         if writer is not None:
             writer.close()
             writer = None
-        if created:  # a fresh run stopped by a user error leaves nothing behind
+        if created and not recorded:  # a fresh run stopped by a user error leaves nothing behind
             shutil.rmtree(cfg.out, ignore_errors=True)
         raise
-    except SimulatorError as e:
-        print(f"simulator failure: {e}; finished episodes are kept, continue with --resume", file=sys.stderr)
-        raise
+    except (SimulatorError, PolicyUnavailable) as e:
+        what = "policy unavailable" if isinstance(e, PolicyUnavailable) else "simulator failure"
+        raise type(e)(f"{what}: {e}; finished episodes are kept in {cfg.out}, continue with --resume") from e
     finally:
         if writer is not None:
             writer.close()

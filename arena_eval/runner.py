@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from .envs.base import BatchedEnv
 from .media import MediaRecorder
-from .errors import UserError
+from .errors import RunStopped, UserError
 from .policies.base import Policy
 from .results import EpisodeRecord
 from .specs import ANNOTATION_KEY, SuiteSpec, TaskSpec
@@ -74,8 +74,13 @@ class Timing:
         return d
 
 
-class SimulatorError(RuntimeError):
+class SimulatorError(RunStopped):
     """The simulator failed in a way that ends the task (the episodes running are recorded)."""
+
+
+class PolicyUnavailable(RunStopped):
+    """The policy can serve no more (e.g. its server is gone): the run stops; the episodes
+    running are not recorded, so --resume runs them again."""
 
 
 def _check_actions(acts: Any, policy: Policy, task: TaskSpec, batch: int) -> None:
@@ -174,7 +179,7 @@ def run_task(
                 t0 = time.perf_counter()
                 try:
                     acts = policy.get_action(batch, idx)
-                except UserError:
+                except (UserError, PolicyUnavailable):
                     raise
                 except Exception as e:  # a policy fault ends these episodes as errors
                     timing.policy_s += time.perf_counter() - t0

@@ -391,6 +391,7 @@ POLICY_ADAPTERS = {
     "random": "arena_eval.policies.simple:RandomPolicy",
     "zero": "arena_eval.policies.simple:ZeroPolicy",
     "scripted": "arena_eval.policies.simple:ScriptedPolicy",
+    "remote": "arena_eval.serve.remote:RemotePolicy",
     "gr00t": "arena_eval.policies.groot.policy:Gr00tPolicy",
 }
 POLICY_TYPES = tuple(POLICY_ADAPTERS)

@@ -95,18 +95,22 @@ case "$cmd" in
         setup_venv
         cd "$REPO" && PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" "$@" ;;
     eval)
+        # The main job: the embedded default suite (SUITE=smoke) with the scripted expert and
+        # the random policy, then their comparison. SUITE=g1 runs the G1 suite the same way.
         setup_venv
         cd "$REPO"
         export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"
+        suite="${SUITE:-smoke}"
         stamp="$(date +%Y%m%d-%H%M%S)"
-        say "evaluating the smoke suite (Isaac Lab kit-less on CPU) with the scripted expert"
-        "$VENV/bin/python" scripts/evaluate.py --suite smoke --policy scripted --out "results/smoke-scripted-$stamp" "$@"
-        say "evaluating the smoke suite with the random policy"
-        "$VENV/bin/python" scripts/evaluate.py --suite smoke --policy random --out "results/smoke-random-$stamp" "$@"
+        for policy in scripted random; do
+            say "evaluating the $suite suite (Isaac Lab kit-less on CPU) with the $policy policy"
+            "$VENV/bin/python" scripts/evaluate.py --suite "$suite" --policy "$policy" \
+                --out "results/$suite-$policy-$stamp" "$@"
+        done
         say "comparing the two runs"
-        "$VENV/bin/python" scripts/compare.py "results/smoke-scripted-$stamp" "results/smoke-random-$stamp" \
-            --out "results/compare-$stamp"
-        say "reports: results/smoke-scripted-$stamp/report.html, results/compare-$stamp/compare.html" ;;
+        "$VENV/bin/python" scripts/compare.py "results/$suite-scripted-$stamp" "results/$suite-random-$stamp" \
+            --out "results/compare-$suite-$stamp"
+        say "reports: results/$suite-scripted-$stamp/report.html, results/compare-$suite-$stamp/compare.html" ;;
     test)
         setup_venv; ensure_chromium
         cd "$REPO"
