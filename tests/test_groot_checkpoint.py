@@ -24,12 +24,34 @@ from arena_eval.specs import parse_policy
 SPEC = TinySpec(state={"arm": 3, "grip": 1}, action={"arm": 3, "grip": 1}, video={"ego_view": (40, 30)})
 
 
-@pytest.fixture(scope="module", params=["n1.5", "n1"])
-def tiny(request, tmp_path_factory):
-    base = tmp_path_factory.mktemp(f"tiny-{request.param}")
-    model = write_tiny(base / "checkpoint", base / "processor", arch=request.param,
-                       embodiments={"new_embodiment": SPEC, "gr1": SPEC}, num_shards=3)
-    return request.param, base, model
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    # Other processes share this CPU: one torch thread beats oversubscribed ones by far.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    out = {}
+    for arch in ("n1.5", "n1"):
+        base = tmp_path_factory.mktemp(f"tiny-{arch}")
+        model = write_tiny(
+            base / "checkpoint",
+            base / "processor",
+            arch=arch,
+            embodiments={"new_embodiment": SPEC, "gr1": SPEC},
+            num_shards=3,
+        )
+        out[arch] = (arch, base, model)
+    return out
+
+
+@pytest.fixture(params=["n1.5", "n1"])
+def tiny(request, written):
+    return written[request.param]
 
 
 def _inputs(model: Gr00tModel, processor: Path, batch: int = 2) -> tuple[ModelInputs, int]:
@@ -41,8 +63,13 @@ def _inputs(model: Gr00tModel, processor: Path, batch: int = 2) -> tuple[ModelIn
     s = model.eagle_cfg.image_size
     g = torch.Generator().manual_seed(1)
     head = model.cfg.action_head_cfg
-    return ModelInputs(enc["input_ids"], enc["attention_mask"], torch.randn(batch, 3, s, s, generator=g),
-                       torch.randn(batch, 1, head.max_state_dim, generator=g), torch.tensor([31, 24][:batch])), image_id
+    return ModelInputs(
+        enc["input_ids"],
+        enc["attention_mask"],
+        torch.randn(batch, 3, s, s, generator=g),
+        torch.randn(batch, 1, head.max_state_dim, generator=g),
+        torch.tensor([31, 24][:batch]),
+    ), image_id
 
 
 def test_layout_matches_the_real_checkpoint(tiny):
@@ -78,21 +105,28 @@ def test_layout_matches_the_real_checkpoint(tiny):
         f"{p}.language_model.model.embed_tokens.weight",
         f"{p}.language_model.model.layers.1.mlp.down_proj.weight",
         f"{p}.language_model.model.norm.weight",
-        "action_head.state_encoder.layer1.W", "action_head.state_encoder.layer2.b",
-        "action_head.action_encoder.W1.W", "action_head.action_encoder.W3.b",
-        "action_head.action_decoder.layer2.W", "action_head.position_embedding.weight",
+        "action_head.state_encoder.layer1.W",
+        "action_head.state_encoder.layer2.b",
+        "action_head.action_encoder.W1.W",
+        "action_head.action_encoder.W3.b",
+        "action_head.action_decoder.layer2.W",
+        "action_head.position_embedding.weight",
         "action_head.model.timestep_encoder.timestep_embedder.linear_2.weight",
         "action_head.model.transformer_blocks.0.norm1.linear.weight",
         "action_head.model.transformer_blocks.1.attn1.to_out.0.weight",
         "action_head.model.transformer_blocks.3.ff.net.0.proj.weight",
         "action_head.model.transformer_blocks.3.ff.net.2.bias",
-        "action_head.model.proj_out_1.weight", "action_head.model.proj_out_2.bias",
+        "action_head.model.proj_out_1.weight",
+        "action_head.model.proj_out_2.bias",
     ]
     if arch == "n1.5":
-        expected += ["action_head.future_tokens.weight", "action_head.vlln.weight",
-                     "action_head.vl_self_attention.transformer_blocks.0.norm1.weight",
-                     "backbone.eagle_model.language_model.lm_head.weight",
-                     "backbone.eagle_model.vision_model.vision_model.head.probe"]
+        expected += [
+            "action_head.future_tokens.weight",
+            "action_head.vlln.weight",
+            "action_head.vl_self_attention.transformer_blocks.0.norm1.weight",
+            "backbone.eagle_model.language_model.lm_head.weight",
+            "backbone.eagle_model.vision_model.vision_model.head.probe",
+        ]
         assert not any(k.startswith("backbone.eagle_linear") for k in keys)  # project_to_dim null
     else:
         expected += ["backbone.model.mlp1.1.weight", "backbone.model.mlp1.3.bias", "backbone.linear.weight"]
@@ -123,7 +157,9 @@ def test_real_size_tree_matches_the_published_shapes(model_type):
         assert sd["backbone.eagle_model.language_model.model.embed_tokens.weight"] == (151680, 2048)
         assert sd["action_head.future_tokens.weight"] == (32, 1536)
         assert sd["action_head.vlln.weight"] == (2048,)
-        assert sum(f"action_head.vl_self_attention.transformer_blocks.{i}.attn1.to_q.weight" in sd for i in range(9)) == 4
+        assert (
+            sum(f"action_head.vl_self_attention.transformer_blocks.{i}.attn1.to_q.weight" in sd for i in range(9)) == 4
+        )
         assert sd["action_head.model.transformer_blocks.0.attn1.to_k.weight"] == (1536, 2048)  # cross-attends
         assert sd["action_head.model.transformer_blocks.1.attn1.to_k.weight"] == (1536, 1536)  # self-attends
     else:
@@ -227,15 +263,28 @@ def _break(ckpt: Path, how: str) -> str:
     raise AssertionError(how)
 
 
-BREAKAGES = ["no_config", "bad_config", "wrong_model_type", "no_metadata", "no_weights", "missing_shard",
-             "truncated_shard", "nan", "inf", "missing_tensor", "unexpected_tensor", "not_in_index", "wrong_shape"]
+BREAKAGES = [
+    "no_config",
+    "bad_config",
+    "wrong_model_type",
+    "no_metadata",
+    "no_weights",
+    "missing_shard",
+    "truncated_shard",
+    "nan",
+    "inf",
+    "missing_tensor",
+    "unexpected_tensor",
+    "not_in_index",
+    "wrong_shape",
+]
 
 
-@pytest.mark.parametrize("how", BREAKAGES)
-def test_broken_checkpoint_is_one_line_user_error(tiny, tmp_path, how):
-    arch, base, _ = tiny
-    if arch == "n1" and how not in ("nan", "missing_tensor", "truncated_shard"):
-        pytest.skip("the layout-independent cases run on N1.5 only")
+@pytest.mark.parametrize(
+    "arch, how", [("n1.5", h) for h in BREAKAGES] + [("n1", h) for h in ("nan", "missing_tensor", "unexpected_tensor")]
+)
+def test_broken_checkpoint_is_one_line_user_error(written, tmp_path, arch, how):
+    _, base, _ = written[arch]
     ckpt = tmp_path / "checkpoint"
     shutil.copytree(base / "checkpoint", ckpt)
     fragment = _break(ckpt, how)

@@ -21,6 +21,9 @@ from torch import nn
 
 from .config import ActionHeadConfig, TransformerConfig
 
+# Embodiment ids: one per sample, or one int when the whole batch shares it (the common case).
+Ids = torch.Tensor | int
+
 
 class CategorySpecificLinear(nn.Module):
     """One linear map per embodiment: W [C, in, out], b [C, out], picked by each sample's id."""
@@ -30,7 +33,9 @@ class CategorySpecificLinear(nn.Module):
         self.W = nn.Parameter(0.02 * torch.randn(num_categories, input_dim, hidden_dim))
         self.b = nn.Parameter(torch.zeros(num_categories, hidden_dim))
 
-    def forward(self, x: torch.Tensor, cat_ids: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cat_ids: Ids) -> torch.Tensor:
+        if isinstance(cat_ids, int):  # one embodiment for the whole batch: a plain matmul, no gather
+            return x @ self.W[cat_ids] + self.b[cat_ids]
         return torch.bmm(x, self.W[cat_ids]) + self.b[cat_ids].unsqueeze(1)
 
 
@@ -40,7 +45,7 @@ class CategorySpecificMLP(nn.Module):
         self.layer1 = CategorySpecificLinear(num_categories, input_dim, hidden_dim)
         self.layer2 = CategorySpecificLinear(num_categories, hidden_dim, output_dim)
 
-    def forward(self, x: torch.Tensor, cat_ids: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cat_ids: Ids) -> torch.Tensor:
         return self.layer2(F.relu(self.layer1(x, cat_ids)), cat_ids)
 
 
@@ -62,7 +67,7 @@ class MultiEmbodimentActionEncoder(nn.Module):
         self.W2 = CategorySpecificLinear(num_embodiments, 2 * hidden_size, hidden_size)
         self.W3 = CategorySpecificLinear(num_embodiments, hidden_size, hidden_size)
 
-    def forward(self, actions: torch.Tensor, timesteps: torch.Tensor, cat_ids: torch.Tensor) -> torch.Tensor:
+    def forward(self, actions: torch.Tensor, timesteps: torch.Tensor, cat_ids: Ids) -> torch.Tensor:
         b, t, _ = actions.shape
         a_emb = self.W1(actions, cat_ids)
         tau = sinusoidal_encoding(timesteps[:, None].expand(b, t), self.hidden_size).to(a_emb.dtype)
@@ -129,8 +134,9 @@ class Attention(nn.Module):
     def kv(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self._split(self.to_k(context)), self._split(self.to_v(context))
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None,
-                kv: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None, kv: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> torch.Tensor:
         k, v = kv if kv is not None else self.kv(x if context is None else context)
         out = F.scaled_dot_product_attention(self._split(self.to_q(x)), k, v)
         b, _, n, _ = out.shape
@@ -187,15 +193,24 @@ class TransformerBlock(nn.Module):
         self.ada = cfg.norm_type == "ada_norm"
         self.norm1 = AdaLayerNorm(dim) if self.ada else nn.LayerNorm(dim, cfg.norm_eps, cfg.norm_elementwise_affine)
         self.pos_embed = (
-            SinusoidalPositions(dim, cfg.max_num_positional_embeddings) if cfg.positional_embeddings == "sinusoidal" else None
+            SinusoidalPositions(dim, cfg.max_num_positional_embeddings)
+            if cfg.positional_embeddings == "sinusoidal"
+            else None
         )
-        self.attn1 = Attention(dim, cfg.num_attention_heads, cfg.attention_head_dim, cfg.attention_bias, cfg.dropout, context_dim)
+        self.attn1 = Attention(
+            dim, cfg.num_attention_heads, cfg.attention_head_dim, cfg.attention_bias, cfg.dropout, context_dim
+        )
         self.norm3 = nn.LayerNorm(dim, cfg.norm_eps, cfg.norm_elementwise_affine)
         self.ff = FeedForward(dim, cfg.dropout, cfg.final_dropout)
         self.final_dropout = nn.Dropout(cfg.dropout) if cfg.final_dropout else None
 
-    def forward(self, x: torch.Tensor, temb: torch.Tensor | None = None, context: torch.Tensor | None = None,
-                kv: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        temb: torch.Tensor | None = None,
+        context: torch.Tensor | None = None,
+        kv: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
         h = self.norm1(x, temb) if self.ada else self.norm1(x)
         if self.pos_embed is not None:
             h = self.pos_embed(h)
@@ -216,24 +231,25 @@ class DiT(nn.Module):
         dim = cfg.inner_dim
         self.timestep_encoder = TimestepEncoder(dim)
         self.cross = [not (i % 2 == 1 and cfg.interleave_self_attention) for i in range(cfg.num_layers)]
-        self.transformer_blocks = nn.ModuleList(
-            TransformerBlock(cfg, context_dim if c else None) for c in self.cross
-        )
+        self.transformer_blocks = nn.ModuleList(TransformerBlock(cfg, context_dim if c else None) for c in self.cross)
         self.norm_out = nn.LayerNorm(dim, eps=1e-6, elementwise_affine=False)
         self.proj_out_1 = nn.Linear(dim, 2 * dim)
         self.proj_out_2 = nn.Linear(dim, cfg.output_dim)
 
     def context_kv(self, context: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor] | None]:
         """Keys and values of every cross-attending block: they depend on the context only."""
-        return [blk.attn1.kv(context) if c else None for blk, c in zip(self.transformer_blocks, self.cross)]
+        return [
+            blk.attn1.kv(context) if c else None for blk, c in zip(self.transformer_blocks, self.cross, strict=True)
+        ]
 
-    def forward(self, x: torch.Tensor, timesteps: torch.Tensor, context: torch.Tensor | None = None,
-                kv: list | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, timesteps: torch.Tensor, context: torch.Tensor | None = None, kv: list | None = None
+    ) -> torch.Tensor:
         if kv is None:
             assert context is not None
             kv = self.context_kv(context)
         temb = self.timestep_encoder(timesteps)
-        for blk, blk_kv in zip(self.transformer_blocks, kv):
+        for blk, blk_kv in zip(self.transformer_blocks, kv, strict=True):
             x = blk(x, temb, kv=blk_kv)
         shift, scale = self.proj_out_1(F.silu(temb)).chunk(2, dim=1)  # shift first, unlike AdaLayerNorm
         return self.proj_out_2(self.norm_out(x) * (1 + scale[:, None]) + shift[:, None])
@@ -280,8 +296,9 @@ class FlowMatchingActionHead(nn.Module):
             vl_embs = self.vl_self_attention(self.vlln(vl_embs))
         return vl_embs
 
-    def velocity(self, x: torch.Tensor, timesteps: torch.Tensor, state_features: torch.Tensor,
-                 kv: list, embodiment_id: torch.Tensor) -> torch.Tensor:
+    def velocity(
+        self, x: torch.Tensor, timesteps: torch.Tensor, state_features: torch.Tensor, kv: list, embodiment_id: Ids
+    ) -> torch.Tensor:
         """The predicted velocity of the action chunk `x` at discretised time `timesteps`."""
         feats = self.action_encoder(x, timesteps, embodiment_id)
         if self.cfg.add_pos_embed:
@@ -290,13 +307,14 @@ class FlowMatchingActionHead(nn.Module):
         if self.n15:
             parts.append(self.future_tokens.weight.unsqueeze(0).expand(x.shape[0], -1, -1))
         out = self.model(torch.cat(parts + [feats], dim=1), timesteps, kv=kv)
-        return self.action_decoder(out, embodiment_id)[:, -x.shape[1]:]
+        return self.action_decoder(out, embodiment_id)[:, -x.shape[1] :]
 
     # -- inference
 
     @torch.no_grad()
-    def sample(self, vl_embs: torch.Tensor, state: torch.Tensor, embodiment_id: torch.Tensor,
-               noise: torch.Tensor, num_steps: int) -> torch.Tensor:
+    def sample(
+        self, vl_embs: torch.Tensor, state: torch.Tensor, embodiment_id: Ids, noise: torch.Tensor, num_steps: int
+    ) -> torch.Tensor:
         """K Euler steps from `noise` [B, H, action_dim]; step k uses time int(k / K * buckets)."""
         kv = self.model.context_kv(self.encode_context(vl_embs))
         state_features = self.state_encoder(state, embodiment_id)
@@ -321,8 +339,15 @@ class FlowMatchingActionHead(nn.Module):
             s = torch.rand(batch, generator=generator) ** (1.0 / a)
         return ((self.cfg.noise_s - s) / self.cfg.noise_s).to(device)
 
-    def loss(self, vl_embs: torch.Tensor, state: torch.Tensor, embodiment_id: torch.Tensor, actions: torch.Tensor,
-             action_mask: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def loss(
+        self,
+        vl_embs: torch.Tensor,
+        state: torch.Tensor,
+        embodiment_id: Ids,
+        actions: torch.Tensor,
+        action_mask: torch.Tensor,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """Flow-matching loss: MSE of the predicted velocity (action - noise) at x_t = (1-t) noise + t action,
         over the valid (unpadded) action dims only."""
         b = actions.shape[0]

@@ -99,15 +99,22 @@ class EagleModel(nn.Module):
             v = v.reshape(v.shape[0], -1, v.shape[-1])
         return self.mlp1(v)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, pixel_values: torch.Tensor | None,
-                image_token_id: int) -> torch.Tensor:
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        pixel_values: torch.Tensor | None,
+        image_token_id: int,
+    ) -> torch.Tensor:
         lm = self.language_model.model
         embeds = lm.embed_tokens(input_ids)
         if pixel_values is not None and pixel_values.shape[0] > 0:
             vit = self.vision_features(pixel_values).to(embeds.dtype)
             selected = input_ids == image_token_id
             if int(selected.sum()) != vit.shape[0] * vit.shape[1]:
-                raise RuntimeError(f"{int(selected.sum())} image tokens in the prompt for {vit.shape[0] * vit.shape[1]} image features")
+                raise RuntimeError(
+                    f"{int(selected.sum())} image tokens in the prompt for {vit.shape[0] * vit.shape[1]} image features"
+                )
             # Out of place (masked_scatter fills in row-major order, as indexed assignment does),
             # so the same code trains.
             embeds = embeds.masked_scatter(selected.unsqueeze(-1).expand_as(embeds), vit.reshape(-1, vit.shape[-1]))
@@ -138,8 +145,13 @@ class EagleBackbone(nn.Module):
     def eagle(self) -> EagleModel:
         return self.eagle_model if self.n15 else self.model
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, pixel_values: torch.Tensor | None,
-                image_token_id: int) -> torch.Tensor:
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        pixel_values: torch.Tensor | None,
+        image_token_id: int,
+    ) -> torch.Tensor:
         h = self.eagle(input_ids, attention_mask, pixel_values, image_token_id)
         proj = getattr(self, "eagle_linear" if self.n15 else "linear", None)
         return proj(h) if proj is not None else h

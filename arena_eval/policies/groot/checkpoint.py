@@ -96,7 +96,9 @@ def load_weights(model: nn.Module, ckpt: Path) -> list[str]:
                 if listed is not None:
                     missing_here = sorted(set(listed) - set(keys))
                     if missing_here:
-                        raise UserError(f"tensor {missing_here[0]!r} listed in {INDEX} is missing from this shard", where=str(path))
+                        raise UserError(
+                            f"tensor {missing_here[0]!r} listed in {INDEX} is missing from this shard", where=str(path)
+                        )
                     stray = sorted(set(keys) - set(listed))
                     if stray:
                         raise UserError(f"tensor {stray[0]!r} is in this shard but not in {INDEX}", where=str(path))
@@ -112,7 +114,8 @@ def load_weights(model: nn.Module, ckpt: Path) -> list[str]:
                     dst = targets[key]
                     if tuple(t.shape) != tuple(dst.shape):
                         raise UserError(
-                            f"tensor {key!r} has shape {tuple(t.shape)}, the model expects {tuple(dst.shape)}", where=str(path)
+                            f"tensor {key!r} has shape {tuple(t.shape)}, the model expects {tuple(dst.shape)}",
+                            where=str(path),
                         )
                     if t.is_floating_point() and not bool(torch.isfinite(t).all()):
                         raise UserError(f"tensor {key!r} holds NaN or inf values", where=str(path))
@@ -155,5 +158,7 @@ def save_weights(tensors: dict[str, torch.Tensor], ckpt: Path, num_shards: int =
         save_file({k: tensors[k] for k in keys}, str(ckpt / name), metadata=meta)
         weight_map.update({k: name for k in keys})
         paths.append(ckpt / name)
-    (ckpt / INDEX).write_text(json.dumps({"metadata": {"total_size": total}, "weight_map": weight_map}, indent=2) + "\n")
+    (ckpt / INDEX).write_text(
+        json.dumps({"metadata": {"total_size": total}, "weight_map": weight_map}, indent=2) + "\n"
+    )
     return paths

@@ -60,7 +60,9 @@ def _keys(entry: dict[str, Any], modality: str, where: str, tag: str) -> dict[st
                 a = np.asarray(st[name], dtype=np.float64)
                 if a.shape != (d,) or not np.isfinite(a).all():
                     raise UserError(
-                        f"expected {d} finite numbers, got shape {a.shape}", where=where, field=f"{tag}.statistics.{modality}.{key}.{name}"
+                        f"expected {d} finite numbers, got shape {a.shape}",
+                        where=where,
+                        field=f"{tag}.statistics.{modality}.{key}.{name}",
                     )
                 arrays[name] = a
         out[key] = KeyMeta(d, arrays, dict(info))
@@ -78,27 +80,17 @@ def parse_metadata(data: Any, where: str) -> dict[str, EmbodimentMeta]:
         for key, info in entry.get("modalities", {}).get("video", {}).items():
             res = info.get("resolution") if isinstance(info, dict) else None
             if not (isinstance(res, list) and len(res) == 2 and all(isinstance(v, int) and v > 0 for v in res)):
-                raise UserError(f"expected resolution [width, height], got {res!r}", where=where, field=f"{tag}.modalities.video.{key}")
+                raise UserError(
+                    f"expected resolution [width, height], got {res!r}",
+                    where=where,
+                    field=f"{tag}.modalities.video.{key}",
+                )
             video[key] = VideoMeta(res[0], res[1], int(info.get("channels", 3)), dict(info))
-        out[tag] = EmbodimentMeta(tag, video, _keys(entry, "state", where, tag), _keys(entry, "action", where, tag), where)
+        out[tag] = EmbodimentMeta(
+            tag, video, _keys(entry, "state", where, tag), _keys(entry, "action", where, tag), where
+        )
     return out
 
 
 def load_metadata(path: Path) -> dict[str, EmbodimentMeta]:
     return parse_metadata(read_json(path), str(path))
-
-
-def metadata_dict(meta: EmbodimentMeta) -> dict[str, Any]:
-    """Back to the JSON layout (for writing tiny checkpoints)."""
-    def keys(d: dict[str, KeyMeta]) -> tuple[dict, dict]:
-        return ({k: {**m.info, "shape": [m.dim]} for k, m in d.items()},
-                {k: {n: a.tolist() for n, a in m.stats.items()} for k, m in d.items()})
-
-    s_mod, s_stat = keys(meta.state)
-    a_mod, a_stat = keys(meta.action)
-    video = {k: {**v.info, "resolution": [v.width, v.height], "channels": v.channels} for k, v in meta.video.items()}
-    return {
-        "statistics": {"state": s_stat, "action": a_stat},
-        "modalities": {"video": video, "state": s_mod, "action": a_mod},
-        "embodiment_tag": meta.tag,
-    }

@@ -9,7 +9,7 @@ same numbers), from a generator the caller seeds. `Gr00tModel.loss` is the train
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -29,7 +29,7 @@ class ModelInputs:
     state: torch.Tensor  # [B, 1, max_state_dim] normalised, zero-padded
     embodiment_id: torch.Tensor  # [B] long
 
-    def to(self, device: torch.device, dtype: torch.dtype) -> "ModelInputs":
+    def to(self, device: torch.device, dtype: torch.dtype) -> ModelInputs:
         def mv(t: torch.Tensor | None) -> torch.Tensor | None:
             if t is None:
                 return None
@@ -62,23 +62,52 @@ class Gr00tModel(nn.Module):
         return torch.randn(batch, head.action_horizon, head.action_dim, generator=generator)
 
     @torch.no_grad()
-    def get_action(self, x: ModelInputs, image_token_id: int, num_steps: int, *,
-                   noise: torch.Tensor | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    def get_action(
+        self,
+        x: ModelInputs,
+        image_token_id: int,
+        num_steps: int,
+        *,
+        noise: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """Normalised action chunks [B, horizon, action_dim] (float32 on the CPU)."""
         b = x.input_ids.shape[0]
         if noise is None:
             noise = self.initial_noise(b, generator)  # drawn first, before any other randomness
+        eid = _shared_id(x.embodiment_id)
         x = x.to(self.device, self.dtype)
         feats = self.features(x, image_token_id)
-        out = self.action_head.sample(feats, x.state, x.embodiment_id, noise.to(self.device), num_steps)
+        out = self.action_head.sample(
+            feats, x.state, x.embodiment_id if eid is None else eid, noise.to(self.device), num_steps
+        )
         return out.float().cpu()
 
-    def loss(self, x: ModelInputs, image_token_id: int, actions: torch.Tensor, action_mask: torch.Tensor,
-             generator: torch.Generator | None = None) -> torch.Tensor:
+    def loss(
+        self,
+        x: ModelInputs,
+        image_token_id: int,
+        actions: torch.Tensor,
+        action_mask: torch.Tensor,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        eid = _shared_id(x.embodiment_id)
         x = x.to(self.device, self.dtype)
         feats = self.features(x, image_token_id)
-        return self.action_head.loss(feats, x.state, x.embodiment_id, actions.to(self.device, self.dtype),
-                                     action_mask.to(self.device), generator)
+        return self.action_head.loss(
+            feats,
+            x.state,
+            x.embodiment_id if eid is None else eid,
+            actions.to(self.device, self.dtype),
+            action_mask.to(self.device),
+            generator,
+        )
+
+
+def _shared_id(ids: torch.Tensor) -> int | None:
+    """The embodiment id when every row has the same one (checked on the host, before moving)."""
+    ids = ids.cpu()
+    return int(ids[0]) if ids.numel() and bool((ids == ids[0]).all()) else None
 
 
 def _init_like_original(model: Gr00tModel) -> None:
@@ -117,7 +146,7 @@ def build_empty(cfg: Gr00tConfig, eagle: EagleConfig, device: torch.device, dtyp
             fresh = type(mod)(config=mod.config, device=device)  # type: ignore[call-arg]
             setattr(mod, bname, getattr(fresh, bname))
         elif bname == "position_ids":
-            n = getattr(mod, "num_positions")
+            n = mod.num_positions
             setattr(mod, bname, torch.arange(n, device=device).expand((1, -1)))
         else:
             raise RuntimeError(f"do not know how to rebuild the unsaved buffer {mname}.{bname}")

@@ -26,6 +26,8 @@ Card (policies/<name>.yaml)::
       noise: per_episode          # per_episode | per_call
       embodiment_id: null         # override the tag's category id
       state_horizon: 1            # state frames per call
+      cpu_threads: null           # torch threads for this process (null: torch's default); on a
+                                  # busy CPU, 1 is often much faster than oversubscribed threads
 
 Lists are accepted for video/state/action when suite and metadata names agree
 (`[state.left_arm]` means `{state.left_arm: left_arm}`).
@@ -61,9 +63,25 @@ from .modeling import Gr00tModel, ModelInputs, build_empty
 from .processor import EMBODIMENT_IDS, NORM_MODES, Gr00tProcessor, KeySpec, load_chat_template
 from .tokenizer import image_normalisation, load_tokenizer
 
-PARAMS = ("processor_dir", "embodiment_tag", "denoising_steps", "dtype", "video", "state", "action",
-          "state_normalization", "action_normalization", "annotation_key", "instruction_format",
-          "formalize_language", "crop_scale", "noise", "embodiment_id", "state_horizon")
+PARAMS = (
+    "processor_dir",
+    "embodiment_tag",
+    "denoising_steps",
+    "dtype",
+    "video",
+    "state",
+    "action",
+    "state_normalization",
+    "action_normalization",
+    "annotation_key",
+    "instruction_format",
+    "formalize_language",
+    "crop_scale",
+    "noise",
+    "embodiment_id",
+    "state_horizon",
+    "cpu_threads",
+)
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
 
@@ -84,25 +102,35 @@ class Gr00tPolicy(Policy):
         if not spec.checkpoint:
             self._err("a GR00T card needs the checkpoint directory", "checkpoint")
         self.ckpt = self._path(spec.checkpoint)
+        if not self.ckpt.is_dir():
+            self._err(f"checkpoint directory {self.ckpt} not found", "checkpoint")
         for name in ("processor_dir", "embodiment_tag"):
             if not p.get(name):
                 self._err("missing required field", f"params.{name}")
         self.processor_dir = self._path(str(p["processor_dir"]))
         if not self.processor_dir.is_dir():
-            self._err(f"processor directory {self.processor_dir} not found (see the README: the tokenizer and processor "
-                      "files come separately from the checkpoint)", "params.processor_dir")
+            self._err(
+                f"processor directory {self.processor_dir} not found (see the README: the tokenizer and processor "
+                "files come separately from the checkpoint)",
+                "params.processor_dir",
+            )
         self.cfg: Gr00tConfig = load_config(self.ckpt)
         head = self.cfg.action_head_cfg
         if spec.action_horizon != head.action_horizon:
-            self._err(f"is {spec.action_horizon} but the checkpoint's action_horizon is {head.action_horizon}", "action_horizon")
+            self._err(
+                f"is {spec.action_horizon} but the checkpoint's action_horizon is {head.action_horizon}",
+                "action_horizon",
+            )
         self.tag = str(p["embodiment_tag"])
         metas = load_metadata(self.ckpt / METADATA)
         if self.tag not in metas:
-            self._err(f"unknown embodiment tag {self.tag!r}: {self.ckpt / METADATA} has {', '.join(sorted(metas))}",
-                      "params.embodiment_tag")
+            self._err(
+                f"unknown embodiment tag {self.tag!r}: {self.ckpt / METADATA} has {', '.join(sorted(metas))}",
+                "params.embodiment_tag",
+            )
         self.meta: EmbodimentMeta = metas[self.tag]
         self.embodiment_id = self._embodiment_id(p.get("embodiment_id"))
-        self.steps = self._int(p, "denoising_steps", head.num_inference_timesteps)
+        self.steps = self._int(p, "denoising_steps", head.num_inference_timesteps or 4)
         self.noise_mode = self._choice(p, "noise", ("per_episode", "per_call"), "per_episode")
         self.annotation_key = str(p.get("annotation_key") or ANNOTATION_KEY)
         self.device = self._device(spec.device)
@@ -115,29 +143,52 @@ class Gr00tPolicy(Policy):
         if not self.action:
             self._err("expected at least one action key", "params.action")
         if sum(k.dim for k in self.state) > head.max_state_dim:
-            self._err(f"state keys total {sum(k.dim for k in self.state)} dims, over the model's max_state_dim "
-                      f"{head.max_state_dim}", "params.state")
+            self._err(
+                f"state keys total {sum(k.dim for k in self.state)} dims, over the model's max_state_dim "
+                f"{head.max_state_dim}",
+                "params.state",
+            )
         if sum(k.dim for k in self.action) > head.action_dim:
-            self._err(f"action keys total {sum(k.dim for k in self.action)} dims, over the model's action_dim "
-                      f"{head.action_dim}", "params.action")
+            self._err(
+                f"action keys total {sum(k.dim for k in self.action)} dims, over the model's action_dim "
+                f"{head.action_dim}",
+                "params.action",
+            )
 
         self.eagle: EagleConfig = load_eagle_config(self.processor_dir, self.cfg.model_type)
-        spec_tokens = self.cfg.backbone_cfg.extra.get("processor_cfg", {}).get("model_spec", {}).get("num_image_token")
+        proc_cfg = self.cfg.backbone_cfg.extra.get("processor_cfg") or {}
+        spec_tokens = (proc_cfg.get("model_spec") or {}).get("num_image_token")
         if spec_tokens is not None and spec_tokens != self.eagle.tokens_per_image:
-            self._err(f"the checkpoint expects {spec_tokens} tokens per image, the Eagle config in the processor "
-                      f"directory gives {self.eagle.tokens_per_image}", "params.processor_dir")
+            self._err(
+                f"the checkpoint expects {spec_tokens} tokens per image, the Eagle config in the processor "
+                f"directory gives {self.eagle.tokens_per_image}",
+                "params.processor_dir",
+            )
         tokenizer = load_tokenizer(self.processor_dir)
         mean, std = image_normalisation(self.processor_dir)
         self.processor = Gr00tProcessor(
-            n15=self.cfg.is_n15, eagle=self.eagle, tokenizer=tokenizer,
-            chat_template=load_chat_template(self.processor_dir, tokenizer), meta=self.meta,
-            embodiment_id=self.embodiment_id, video=self.video, state=self.state, action=self.action,
-            max_state_dim=head.max_state_dim, action_dim=head.action_dim, image_mean=mean, image_std=std,
+            n15=self.cfg.is_n15,
+            eagle=self.eagle,
+            tokenizer=tokenizer,
+            chat_template=load_chat_template(self.processor_dir, tokenizer),
+            meta=self.meta,
+            embodiment_id=self.embodiment_id,
+            video=self.video,
+            state=self.state,
+            action=self.action,
+            max_state_dim=head.max_state_dim,
+            action_dim=head.action_dim,
+            image_mean=mean,
+            image_std=std,
             crop_scale=self._float(p, "crop_scale", 0.95),
-            instruction_format=self._choice(p, "instruction_format", ("list", "plain"), "list" if self.cfg.is_n15 else "plain"),
+            instruction_format=self._choice(
+                p, "instruction_format", ("list", "plain"), "list" if self.cfg.is_n15 else "plain"
+            ),
             formalize_language=bool(p.get("formalize_language", False)),
             state_horizon=self._int(p, "state_horizon", 1),
         )
+        if p.get("cpu_threads") is not None:
+            torch.set_num_threads(self._int(p, "cpu_threads", 1))
         self.model: Gr00tModel = build_empty(self.cfg, self.eagle, self.device, self.dtype)
         self.skipped = load_weights(self.model, self.ckpt)
         self._slots: dict[int, _Slot] = {}
@@ -186,14 +237,23 @@ class Gr00tPolicy(Policy):
 
     def _embodiment_id(self, override: Any) -> int:
         if override is not None:
-            if isinstance(override, bool) or not isinstance(override, int) or not 0 <= override < self.cfg.action_head_cfg.max_num_embodiments:
-                self._err(f"expected an integer in [0, {self.cfg.action_head_cfg.max_num_embodiments}), got {override!r}",
-                          "params.embodiment_id")
+            if (
+                isinstance(override, bool)
+                or not isinstance(override, int)
+                or not 0 <= override < self.cfg.action_head_cfg.max_num_embodiments
+            ):
+                self._err(
+                    f"expected an integer in [0, {self.cfg.action_head_cfg.max_num_embodiments}), got {override!r}",
+                    "params.embodiment_id",
+                )
             return override
         table = EMBODIMENT_IDS[self.cfg.model_type]
         if self.tag not in table:
-            self._err(f"embodiment tag {self.tag!r} has no known category id for {self.cfg.model_type} "
-                      f"(known: {', '.join(sorted(table))}); set params.embodiment_id", "params.embodiment_tag")
+            self._err(
+                f"embodiment tag {self.tag!r} has no known category id for {self.cfg.model_type} "
+                f"(known: {', '.join(sorted(table))}); set params.embodiment_id",
+                "params.embodiment_tag",
+            )
         return table[self.tag]
 
     def _keys(self, p: dict, modality: str, known: dict[str, Any], norm: Any) -> list[KeySpec]:
@@ -210,13 +270,19 @@ class Gr00tPolicy(Policy):
             if not isinstance(suite_key, str) or not suite_key.startswith(modality + "."):
                 self._err(f"suite key {suite_key!r} must look like {modality}.<name>", field)
             if meta_key not in known:
-                self._err(f"{modality} key {meta_key!r} (for {suite_key}) is not in the checkpoint metadata for embodiment "
-                          f"{self.tag!r} (known: {', '.join(sorted(known)) or 'none'})", field)
+                self._err(
+                    f"{modality} key {meta_key!r} (for {suite_key}) is not in the checkpoint metadata for embodiment "
+                    f"{self.tag!r} (known: {', '.join(sorted(known)) or 'none'})",
+                    field,
+                )
             mode = "min_max"
             if norm is not None:
                 mode = norm if isinstance(norm, str) else norm.get(suite_key, "min_max")
                 if mode not in NORM_MODES:
-                    self._err(f"normalisation {mode!r} of {suite_key} is not one of {NORM_MODES}", f"params.{modality}_normalization")
+                    self._err(
+                        f"normalisation {mode!r} of {suite_key} is not one of {NORM_MODES}",
+                        f"params.{modality}_normalization",
+                    )
             dim = 3 if modality == "video" else known[meta_key].dim
             out.append(KeySpec(suite_key, meta_key, dim, mode))
         return out
@@ -236,23 +302,32 @@ class Gr00tPolicy(Policy):
         ours = f"policy {self.spec.name!r} (checkpoint embodiment {self.tag!r})"
         for key, shape in self.required_obs().items():
             if key not in obs_space.spaces:
-                raise UserError(f"{ours} needs {key} but task {task.name!r} provides only "
-                                f"{', '.join(obs_space.spaces) or 'nothing'}", where=self.where)
+                raise UserError(
+                    f"{ours} needs {key} but task {task.name!r} provides only "
+                    f"{', '.join(obs_space.spaces) or 'nothing'}",
+                    where=self.where,
+                )
             have = tuple(obs_space.spaces[key].shape)
             if shape is not None and have != tuple(shape):
-                raise UserError(f"{ours} expects {key} of shape {tuple(shape)}, task {task.name!r} gives {have}", where=self.where)
+                raise UserError(
+                    f"{ours} expects {key} of shape {tuple(shape)}, task {task.name!r} gives {have}", where=self.where
+                )
         mine = {k.suite_key: k.dim for k in self.action}
         theirs = {k: int(s.shape[0]) for k, s in act_space.spaces.items()}
         if set(mine) != set(theirs):
-            raise UserError(f"{ours} outputs {sorted(mine)} but task {task.name!r} takes {sorted(theirs)}", where=self.where)
+            raise UserError(
+                f"{ours} outputs {sorted(mine)} but task {task.name!r} takes {sorted(theirs)}", where=self.where
+            )
         for k, d in mine.items():
             if theirs[k] != d:
-                raise UserError(f"{ours} outputs {k} of dim {d}, task {task.name!r} takes dim {theirs[k]}", where=self.where)
+                raise UserError(
+                    f"{ours} outputs {k} of dim {d}, task {task.name!r} takes dim {theirs[k]}", where=self.where
+                )
         self.task = task
         self.action_space = act_space
 
     def reset(self, slots: np.ndarray, seeds: list[int]) -> None:
-        for slot, seed in zip(slots, seeds):
+        for slot, seed in zip(slots, seeds, strict=True):
             self._slots[int(slot)] = _Slot(int(seed))
 
     def _seed(self, *parts: int) -> int:
@@ -275,8 +350,9 @@ class Gr00tPolicy(Policy):
             obs = {**obs, self.annotation_key: obs[ANNOTATION_KEY]}
         return self.processor.inputs(obs, self.annotation_key)
 
-    def predict(self, obs: dict[str, Any], *, noise: torch.Tensor | None = None,
-                generator: torch.Generator | None = None) -> dict[str, np.ndarray]:
+    def predict(
+        self, obs: dict[str, Any], *, noise: torch.Tensor | None = None, generator: torch.Generator | None = None
+    ) -> dict[str, np.ndarray]:
         """The GR00T policy API, batched: `action.<key>` float32 [B, 16, D] in world units."""
         x = self.inputs(obs)
         pred = self.model.get_action(x, self.processor.image_token_id, self.steps, noise=noise, generator=generator)

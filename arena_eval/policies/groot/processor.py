@@ -22,8 +22,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -40,9 +41,15 @@ SYSTEM_MESSAGE = "You are a helpful assistant."
 
 # Category ids of the action head's per-embodiment weights (the original's tag mapping).
 EMBODIMENT_IDS = {
-    "gr00t_n1_5": {"new_embodiment": 31, "gr1": 24, "agibot_genie1": 26, "oxe_droid": 17,
-                   # as used by the LeRobot port of N1.5
-                   "so100": 2, "unitree_g1": 3},
+    "gr00t_n1_5": {
+        "new_embodiment": 31,
+        "gr1": 24,
+        "agibot_genie1": 26,
+        "oxe_droid": 17,
+        # as used by the LeRobot port of N1.5
+        "so100": 2,
+        "unitree_g1": 3,
+    },
     "gr00t_n1": {"new_embodiment": 31, "gr1": 24},
 }
 
@@ -89,8 +96,9 @@ def unnormalize(y: np.ndarray, meta: KeyMeta, mode: str, key: str = "") -> np.nd
 # Images.
 
 
-def preprocess_images(frames: np.ndarray, size: int, crop_scale: float, mean: Sequence[float],
-                      std: Sequence[float]) -> torch.Tensor:
+def preprocess_images(
+    frames: np.ndarray, size: int, crop_scale: float, mean: Sequence[float], std: Sequence[float]
+) -> torch.Tensor:
     """uint8 [N, H, W, 3] -> float32 [N, 3, size, size]."""
     x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255.0
     h, w = x.shape[-2:]
@@ -117,8 +125,12 @@ def format_instruction(text: str, fmt: str, formalize: bool) -> str:
 
 def _fallback_chat(n_images: int, text: str) -> str:
     """Eagle 2.5's own rendering of one user turn, for processor dirs without a template."""
-    return (f"<|im_start|>system\n{SYSTEM_MESSAGE}\n<|im_end|>\n<|im_start|>user\n"
-            + "".join(f"<image-{i + 1}>" for i in range(n_images)) + text + "<|im_end|>\n<|im_start|>assistant\n")
+    return (
+        f"<|im_start|>system\n{SYSTEM_MESSAGE}\n<|im_end|>\n<|im_start|>user\n"
+        + "".join(f"<image-{i + 1}>" for i in range(n_images))
+        + text
+        + "<|im_end|>\n<|im_start|>assistant\n"
+    )
 
 
 def load_chat_template(processor_dir: Path, tokenizer: Any) -> str | None:
@@ -146,8 +158,12 @@ class PromptBuilder:
         if self.n15:
             if self.chat_template is not None:
                 content = [{"type": "image"} for _ in range(n_images)] + [{"type": "text", "text": text}]
-                s = tokenizer.apply_chat_template([{"role": "user", "content": content}], chat_template=self.chat_template,
-                                                  tokenize=False, add_generation_prompt=True)
+                s = tokenizer.apply_chat_template(
+                    [{"role": "user", "content": content}],
+                    chat_template=self.chat_template,
+                    tokenize=False,
+                    add_generation_prompt=True,
+                )
             else:
                 s = _fallback_chat(n_images, text)
             body = IMG_START + IMG_CONTEXT * self.tokens_per_image + IMG_END
@@ -157,8 +173,10 @@ class PromptBuilder:
             prefix = "<image>\n"
         else:
             prefix = "".join(f"<image {i + 1}><image>\n" for i in range(n_images))
-        s = (f"<|im_start|>system\n{SYSTEM_MESSAGE}<|im_end|>\n<|im_start|>user\n{prefix}{text}<|im_end|>\n"
-             "<|im_start|>assistant\n")
+        s = (
+            f"<|im_start|>system\n{SYSTEM_MESSAGE}<|im_end|>\n<|im_start|>user\n{prefix}{text}<|im_end|>\n"
+            "<|im_start|>assistant\n"
+        )
         body = IMG_START + IMG_CONTEXT * self.tokens_per_image + IMG_END
         for _ in range(n_images):
             s = s.replace("<image>", body, 1)
@@ -180,11 +198,27 @@ class KeySpec:
 
 
 class Gr00tProcessor:
-    def __init__(self, *, n15: bool, eagle: EagleConfig, tokenizer: Any, chat_template: str | None,
-                 meta: EmbodimentMeta, embodiment_id: int, video: list[KeySpec], state: list[KeySpec],
-                 action: list[KeySpec], max_state_dim: int, action_dim: int, image_mean: Sequence[float],
-                 image_std: Sequence[float], crop_scale: float = 0.95, instruction_format: str = "list",
-                 formalize_language: bool = False, state_horizon: int = 1):
+    def __init__(
+        self,
+        *,
+        n15: bool,
+        eagle: EagleConfig,
+        tokenizer: Any,
+        chat_template: str | None,
+        meta: EmbodimentMeta,
+        embodiment_id: int,
+        video: list[KeySpec],
+        state: list[KeySpec],
+        action: list[KeySpec],
+        max_state_dim: int,
+        action_dim: int,
+        image_mean: Sequence[float],
+        image_std: Sequence[float],
+        crop_scale: float = 0.95,
+        instruction_format: str = "list",
+        formalize_language: bool = False,
+        state_horizon: int = 1,
+    ):
         self.n15 = n15
         self.eagle = eagle
         self.tokenizer = tokenizer
@@ -209,12 +243,15 @@ class Gr00tProcessor:
         if self.eagle.image_token_index is not None and tid != self.eagle.image_token_index:
             raise UserError(
                 f"the tokenizer's {IMG_CONTEXT} id is {tid} but the Eagle config says image_token_index "
-                f"{self.eagle.image_token_index}", where=self.eagle.source
+                f"{self.eagle.image_token_index}",
+                where=self.eagle.source,
             )
         vocab = self.eagle.text.get("vocab_size")
         if vocab is not None and len(self.tokenizer) > vocab:
-            raise UserError(f"the tokenizer has {len(self.tokenizer)} tokens, more than the model's vocab_size {vocab}",
-                            where=self.eagle.source)
+            raise UserError(
+                f"the tokenizer has {len(self.tokenizer)} tokens, more than the model's vocab_size {vocab}",
+                where=self.eagle.source,
+            )
         return tid
 
     # -- checks of one observation batch
@@ -236,18 +273,24 @@ class Gr00tProcessor:
             v = obs[k.suite_key]
             vm = self.meta.video[k.meta_key]
             if not isinstance(v, np.ndarray) or v.dtype != np.uint8:
-                raise UserError(f"{k.suite_key} must be a uint8 array [B, T, H, W, 3], got "
-                                f"{type(v).__name__} of {getattr(v, 'dtype', '?')}")
+                raise UserError(
+                    f"{k.suite_key} must be a uint8 array [B, T, H, W, 3], got "
+                    f"{type(v).__name__} of {getattr(v, 'dtype', '?')}"
+                )
             if v.ndim != 5 or v.shape[-1] != 3 or v.shape[1] < 1 or v.shape[2:4] != (vm.height, vm.width):
-                raise UserError(f"{k.suite_key} has shape {v.shape}; the checkpoint's {k.meta_key!r} needs "
-                                f"[B, T, {vm.height}, {vm.width}, 3]")
+                raise UserError(
+                    f"{k.suite_key} has shape {v.shape}; the checkpoint's {k.meta_key!r} needs "
+                    f"[B, T, {vm.height}, {vm.width}, 3]"
+                )
         for k in self.state:
             if k.suite_key not in obs:
                 raise UserError(f"observation lacks {k.suite_key} (checkpoint state key {k.meta_key!r})")
             s = np.asarray(obs[k.suite_key])
             if s.ndim != 3 or s.shape[1] != self.state_horizon or s.shape[2] != k.dim:
-                raise UserError(f"{k.suite_key} has shape {s.shape}; the checkpoint's {k.meta_key!r} needs "
-                                f"[B, {self.state_horizon}, {k.dim}]")
+                raise UserError(
+                    f"{k.suite_key} has shape {s.shape}; the checkpoint's {k.meta_key!r} needs "
+                    f"[B, {self.state_horizon}, {k.dim}]"
+                )
             if not np.issubdtype(s.dtype, np.number):
                 raise UserError(f"{k.suite_key} must be numeric, got {s.dtype}")
         text = obs.get(annotation_key)
@@ -271,9 +314,12 @@ class Gr00tProcessor:
         return px, t * len(self.video)
 
     def text(self, instructions: Sequence[str], n_images: int) -> tuple[torch.Tensor, torch.Tensor]:
-        prompts = [self.prompt.render(self.tokenizer, n_images,
-                                      format_instruction(s, self.instruction_format, self.formalize_language))
-                   for s in instructions]
+        prompts = [
+            self.prompt.render(
+                self.tokenizer, n_images, format_instruction(s, self.instruction_format, self.formalize_language)
+            )
+            for s in instructions
+        ]
         enc = self.tokenizer(prompts, return_tensors="pt", padding=True)
         return enc["input_ids"], enc["attention_mask"]
 
@@ -290,7 +336,9 @@ class Gr00tProcessor:
         b = self.check_obs(obs, annotation_key)
         px, n_img = self.images(obs, b)
         ids, mask = self.text(list(obs[annotation_key]), n_img)
-        return ModelInputs(ids, mask, px, self.pack_state(obs, b), torch.full((b,), self.embodiment_id, dtype=torch.long))
+        return ModelInputs(
+            ids, mask, px, self.pack_state(obs, b), torch.full((b,), self.embodiment_id, dtype=torch.long)
+        )
 
     # -- actions
 
@@ -311,7 +359,9 @@ class Gr00tProcessor:
         mask = np.zeros((b, h, self.action_dim), bool)
         col = 0
         for k in self.action:
-            out[..., col : col + k.dim] = normalize(actions[k.suite_key], self.meta.action[k.meta_key], k.mode, k.suite_key)
+            out[..., col : col + k.dim] = normalize(
+                actions[k.suite_key], self.meta.action[k.meta_key], k.mode, k.suite_key
+            )
             mask[..., col : col + k.dim] = True
             col += k.dim
         return torch.from_numpy(out), torch.from_numpy(mask)

@@ -21,7 +21,7 @@ import torch
 
 from .checkpoint import CONFIG, METADATA, save_weights
 from .config import N1, N15, load_eagle_config, parse_config
-from .metadata import metadata_dict, parse_metadata
+from .metadata import parse_metadata
 from .modeling import Gr00tModel, build_random
 from .tokenizer import write_tiny_processor
 
@@ -39,69 +39,180 @@ class TinySpec:
 
 SMOKE = TinySpec(state={"cart": 1, "pole": 1, "cart_vel": 1, "pole_vel": 1}, action={"cart_force": 1})
 
-_VISION = {"model_type": "siglip_vision_model", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
-           "num_attention_heads": 2, "image_size": 28, "patch_size": 14, "num_channels": 3,
-           "hidden_act": "gelu_pytorch_tanh", "layer_norm_eps": 1e-6, "attention_dropout": 0.0}
+_VISION = {
+    "model_type": "siglip_vision_model",
+    "hidden_size": 32,
+    "intermediate_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "image_size": 28,
+    "patch_size": 14,
+    "num_channels": 3,
+    "hidden_act": "gelu_pytorch_tanh",
+    "layer_norm_eps": 1e-6,
+    "attention_dropout": 0.0,
+}
 
 
 def tiny_eagle_config(model_type: str) -> dict[str, Any]:
     if model_type == N15:
         return {
-            "architectures": ["Eagle2_5_VLForConditionalGeneration"], "model_type": "eagle_2_5_vl",
-            "downsample_ratio": 0.5, "force_image_size": 28, "mlp_connector_layers": 1, "use_pixel_shuffle": False,
-            "select_layer": -1, "template": "qwen3-chat", "vision_config": dict(_VISION),
-            "text_config": {"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "hidden_size": 64,
-                            "intermediate_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4,
-                            "num_key_value_heads": 2, "head_dim": 16, "hidden_act": "silu", "rms_norm_eps": 1e-6,
-                            "max_position_embeddings": 4096, "rope_theta": 1000000, "attention_bias": False,
-                            "tie_word_embeddings": True, "vocab_size": 0},
+            "architectures": ["Eagle2_5_VLForConditionalGeneration"],
+            "model_type": "eagle_2_5_vl",
+            "downsample_ratio": 0.5,
+            "force_image_size": 28,
+            "mlp_connector_layers": 1,
+            "use_pixel_shuffle": False,
+            "select_layer": -1,
+            "template": "qwen3-chat",
+            "vision_config": dict(_VISION),
+            "text_config": {
+                "architectures": ["Qwen3ForCausalLM"],
+                "model_type": "qwen3",
+                "hidden_size": 64,
+                "intermediate_size": 128,
+                "num_hidden_layers": 4,
+                "num_attention_heads": 4,
+                "num_key_value_heads": 2,
+                "head_dim": 16,
+                "hidden_act": "silu",
+                "rms_norm_eps": 1e-6,
+                "max_position_embeddings": 4096,
+                "rope_theta": 1000000,
+                "attention_bias": False,
+                "tie_word_embeddings": True,
+                "vocab_size": 0,
+            },
         }
     return {
-        "architectures": ["Eagle2ChatModel"], "model_type": "eagle_chat", "downsample_ratio": 0.5,
-        "force_image_size": 28, "select_layer": -1, "template": "qwen2-chat", "vision_config": dict(_VISION),
-        "llm_config": {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 64,
-                       "intermediate_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4,
-                       "num_key_value_heads": 4, "hidden_act": "silu", "rms_norm_eps": 1e-5,
-                       "max_position_embeddings": 4096, "rope_theta": 130000, "attention_bias": False,
-                       "mlp_bias": False, "tie_word_embeddings": True, "vocab_size": 0},
+        "architectures": ["Eagle2ChatModel"],
+        "model_type": "eagle_chat",
+        "downsample_ratio": 0.5,
+        "force_image_size": 28,
+        "select_layer": -1,
+        "template": "qwen2-chat",
+        "vision_config": dict(_VISION),
+        "llm_config": {
+            "architectures": ["LlamaForCausalLM"],
+            "model_type": "llama",
+            "hidden_size": 64,
+            "intermediate_size": 128,
+            "num_hidden_layers": 4,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 4,
+            "hidden_act": "silu",
+            "rms_norm_eps": 1e-5,
+            "max_position_embeddings": 4096,
+            "rope_theta": 130000,
+            "attention_bias": False,
+            "mlp_bias": False,
+            "tie_word_embeddings": True,
+            "vocab_size": 0,
+        },
     }
 
 
-def tiny_config(model_type: str, *, max_state_dim: int = 16, action_dim: int = 8, action_horizon: int = 16,
-                denoising_steps: int = 4, dropout: float = 0.2) -> dict[str, Any]:
+def tiny_config(
+    model_type: str,
+    *,
+    max_state_dim: int = 16,
+    action_dim: int = 8,
+    action_horizon: int = 16,
+    denoising_steps: int = 4,
+    dropout: float = 0.2,
+) -> dict[str, Any]:
     """config.json with the real fields, tiny sizes (LM width 64, DiT width 48)."""
-    dit = {"attention_head_dim": 24, "dropout": dropout, "final_dropout": True, "interleave_self_attention": True,
-           "norm_type": "ada_norm", "num_attention_heads": 2, "num_layers": 4, "output_dim": 32,
-           "positional_embeddings": None}
+    dit = {
+        "attention_head_dim": 24,
+        "dropout": dropout,
+        "final_dropout": True,
+        "interleave_self_attention": True,
+        "norm_type": "ada_norm",
+        "num_attention_heads": 2,
+        "num_layers": 4,
+        "output_dim": 32,
+        "positional_embeddings": None,
+    }
     head: dict[str, Any] = {
-        "action_dim": action_dim, "action_horizon": action_horizon, "add_pos_embed": True, "hidden_size": 32,
-        "input_embedding_dim": 48, "max_action_dim": action_dim, "max_state_dim": max_state_dim,
-        "max_num_embodiments": 32, "max_seq_len": 64, "model_dtype": "float32", "noise_beta_alpha": 1.5,
-        "noise_beta_beta": 1.0, "noise_s": 0.999, "num_inference_timesteps": denoising_steps,
-        "num_timestep_buckets": 1000, "tune_diffusion_model": True, "tune_projector": True,
+        "action_dim": action_dim,
+        "action_horizon": action_horizon,
+        "add_pos_embed": True,
+        "hidden_size": 32,
+        "input_embedding_dim": 48,
+        "max_action_dim": action_dim,
+        "max_state_dim": max_state_dim,
+        "max_num_embodiments": 32,
+        "max_seq_len": 64,
+        "model_dtype": "float32",
+        "noise_beta_alpha": 1.5,
+        "noise_beta_beta": 1.0,
+        "noise_s": 0.999,
+        "num_inference_timesteps": denoising_steps,
+        "num_timestep_buckets": 1000,
+        "tune_diffusion_model": True,
+        "tune_projector": True,
     }
     if model_type == N15:
         dit["cross_attention_dim"] = 64
-        head.update(backbone_embedding_dim=64, diffusion_model_cfg=dit, num_target_vision_tokens=4, use_vlln=True,
-                    vl_self_attention_cfg={"attention_head_dim": 32, "dropout": dropout, "final_dropout": True,
-                                           "num_attention_heads": 2, "num_layers": 1, "positional_embeddings": None})
-        backbone = {"eagle_path": "NVEagle/eagle_er-qwen3_1_7B-Siglip2_400M_stage1_5_128gpu_er_v7_1mlp_nops",
-                    "load_bf16": False, "project_to_dim": None, "reproject_vision": False, "select_layer": 2,
-                    "tune_llm": False, "tune_visual": True, "use_flash_attention": True}
+        head.update(
+            backbone_embedding_dim=64,
+            diffusion_model_cfg=dit,
+            num_target_vision_tokens=4,
+            use_vlln=True,
+            vl_self_attention_cfg={
+                "attention_head_dim": 32,
+                "dropout": dropout,
+                "final_dropout": True,
+                "num_attention_heads": 2,
+                "num_layers": 1,
+                "positional_embeddings": None,
+            },
+        )
+        backbone = {
+            "eagle_path": "NVEagle/eagle_er-qwen3_1_7B-Siglip2_400M_stage1_5_128gpu_er_v7_1mlp_nops",
+            "load_bf16": False,
+            "project_to_dim": None,
+            "reproject_vision": False,
+            "select_layer": 2,
+            "tune_llm": False,
+            "tune_visual": True,
+            "use_flash_attention": True,
+        }
         arch = "GR00T_N1_5"
     else:
         head.update(diffusion_model_cfg=dit)
-        backbone = {"allow_reshape_visual": True, "load_pretrained_det_eagle_path": None,
-                    "model_name": "$GR00T_BACKBONE_PATH/eagle2_hg_model",
-                    "processor_cfg": {"max_input_tiles": 1, "model_path": "$GR00T_BACKBONE_PATH/eagle2_hg_model",
-                                      "model_spec": {"num_image_token": 1, "template": "qwen2-chat"}},
-                    "projector_dim": 64, "remove_llm": False, "reproject_vision": False, "scale_image_resolution": 1,
-                    "select_layer": 2, "tune_llm": False, "tune_visual": True}
+        backbone = {
+            "allow_reshape_visual": True,
+            "load_pretrained_det_eagle_path": None,
+            "model_name": "$GR00T_BACKBONE_PATH/eagle2_hg_model",
+            "processor_cfg": {
+                "max_input_tiles": 1,
+                "model_path": "$GR00T_BACKBONE_PATH/eagle2_hg_model",
+                "model_spec": {"num_image_token": 1, "template": "qwen2-chat"},
+            },
+            "projector_dim": 64,
+            "remove_llm": False,
+            "reproject_vision": False,
+            "scale_image_resolution": 1,
+            "select_layer": 2,
+            "tune_llm": False,
+            "tune_visual": True,
+        }
         arch = "GR00T_N1"
-    return {"action_dim": action_dim, "action_head_cfg": head, "action_horizon": action_horizon,
-            "architectures": [arch], "attn_implementation": None, "backbone_cfg": backbone,
-            "compute_dtype": "bfloat16", "hidden_size": 64, "model_dtype": "float32", "model_type": model_type,
-            "torch_dtype": "float32", "transformers_version": "4.51.3"}
+    return {
+        "action_dim": action_dim,
+        "action_head_cfg": head,
+        "action_horizon": action_horizon,
+        "architectures": [arch],
+        "attn_implementation": None,
+        "backbone_cfg": backbone,
+        "compute_dtype": "bfloat16",
+        "hidden_size": 64,
+        "model_dtype": "float32",
+        "model_type": model_type,
+        "torch_dtype": "float32",
+        "transformers_version": "4.51.3",
+    }
 
 
 def tiny_metadata(embodiments: dict[str, TinySpec], seed: int = 0) -> dict[str, Any]:
@@ -112,8 +223,14 @@ def tiny_metadata(embodiments: dict[str, TinySpec], seed: int = 0) -> dict[str, 
         lo = -1.0 - rng.uniform(0, 1, d)
         hi = 1.0 + rng.uniform(0, 1, d)
         span = hi - lo
-        return {"min": lo.tolist(), "max": hi.tolist(), "mean": ((lo + hi) / 2 + 0.05 * span * rng.uniform(-1, 1, d)).tolist(),
-                "std": (span / 4).tolist(), "q01": (lo + 0.01 * span).tolist(), "q99": (hi - 0.01 * span).tolist()}
+        return {
+            "min": lo.tolist(),
+            "max": hi.tolist(),
+            "mean": ((lo + hi) / 2 + 0.05 * span * rng.uniform(-1, 1, d)).tolist(),
+            "std": (span / 4).tolist(),
+            "q01": (lo + 0.01 * span).tolist(),
+            "q99": (hi - 0.01 * span).tolist(),
+        }
 
     def info(d: int) -> dict[str, Any]:
         return {"absolute": True, "rotation_type": None, "shape": [d], "continuous": True}
@@ -121,11 +238,15 @@ def tiny_metadata(embodiments: dict[str, TinySpec], seed: int = 0) -> dict[str, 
     out = {}
     for tag, spec in embodiments.items():
         out[tag] = {
-            "statistics": {"state": {k: stats(d) for k, d in spec.state.items()},
-                           "action": {k: stats(d) for k, d in spec.action.items()}},
-            "modalities": {"video": {k: {"resolution": [w, h], "channels": 3, "fps": 20.0} for k, (w, h) in spec.video.items()},
-                           "state": {k: info(d) for k, d in spec.state.items()},
-                           "action": {k: info(d) for k, d in spec.action.items()}},
+            "statistics": {
+                "state": {k: stats(d) for k, d in spec.state.items()},
+                "action": {k: stats(d) for k, d in spec.action.items()},
+            },
+            "modalities": {
+                "video": {k: {"resolution": [w, h], "channels": 3, "fps": 20.0} for k, (w, h) in spec.video.items()},
+                "state": {k: info(d) for k, d in spec.state.items()},
+                "action": {k: info(d) for k, d in spec.action.items()},
+            },
             "embodiment_tag": tag,
         }
     parse_metadata(out, "tiny metadata")  # what we write must be what we read
@@ -149,8 +270,17 @@ def unused_tensors(model: Gr00tModel, seed: int) -> dict[str, torch.Tensor]:
     return out
 
 
-def write_tiny(ckpt: Path, processor: Path, *, arch: str = "n1.5", embodiments: dict[str, TinySpec] | None = None,
-               seed: int = 0, num_shards: int = 2, with_unused: bool = True, **config_kw: Any) -> Gr00tModel:
+def write_tiny(
+    ckpt: Path,
+    processor: Path,
+    *,
+    arch: str = "n1.5",
+    embodiments: dict[str, TinySpec] | None = None,
+    seed: int = 0,
+    num_shards: int = 2,
+    with_unused: bool = True,
+    **config_kw: Any,
+) -> Gr00tModel:
     """Write a tiny random checkpoint and its processor directory; returns the model written."""
     model_type = ARCHS[arch]
     embodiments = embodiments or {"new_embodiment": SMOKE}
@@ -172,16 +302,36 @@ def write_tiny(ckpt: Path, processor: Path, *, arch: str = "n1.5", embodiments: 
     return model
 
 
-def tiny_card(name: str, ckpt: Path, processor: Path, spec: TinySpec, *, tag: str = "new_embodiment",
-              n_action_steps: int = 8, denoising_steps: int = 4, seed: int = 0) -> dict[str, Any]:
+def tiny_card(
+    name: str,
+    ckpt: Path,
+    processor: Path,
+    spec: TinySpec,
+    *,
+    tag: str = "new_embodiment",
+    n_action_steps: int = 8,
+    denoising_steps: int = 4,
+    seed: int = 0,
+    cpu_threads: int | None = None,
+) -> dict[str, Any]:
     """A policy card (as a dict) mapping suite keys `<modality>.<name>` to the same metadata names."""
     return {
-        "name": name, "type": "gr00t", "action_horizon": 16, "n_action_steps": n_action_steps, "seed": seed,
-        "device": "cpu", "checkpoint": str(ckpt),
-        "params": {"processor_dir": str(processor), "embodiment_tag": tag, "denoising_steps": denoising_steps,
-                   "video": {f"video.{k}": k for k in spec.video},
-                   "state": {f"state.{k}": k for k in spec.state},
-                   "action": {f"action.{k}": k for k in spec.action}},
+        "name": name,
+        "type": "gr00t",
+        "action_horizon": 16,
+        "n_action_steps": n_action_steps,
+        "seed": seed,
+        "device": "cpu",
+        "checkpoint": str(ckpt),
+        "params": {
+            "processor_dir": str(processor),
+            "embodiment_tag": tag,
+            "denoising_steps": denoising_steps,
+            "video": {f"video.{k}": k for k in spec.video},
+            "state": {f"state.{k}": k for k in spec.state},
+            "action": {f"action.{k}": k for k in spec.action},
+        }
+        | ({"cpu_threads": cpu_threads} if cpu_threads else {}),
     }
 
 
@@ -197,7 +347,9 @@ def spec_from_task(task: Any, video: dict[str, tuple[int, int]]) -> TinySpec:
                 raise UserError(f"task {task.name!r} has camera {key}; give its size with --video {name}=WIDTHxHEIGHT")
             vids[name] = video[name]
         elif src.index is None:
-            raise UserError(f"cannot tell the dim of {key} (its source has no index in the suite card)", where=task.source)
+            raise UserError(
+                f"cannot tell the dim of {key} (its source has no index in the suite card)", where=task.source
+            )
         else:
             state[name] = src.index[1] - src.index[0]
     return TinySpec(state=state, action={k.split(".", 1)[1]: a.dim for k, a in task.actions.items()}, video=vids)
@@ -212,18 +364,23 @@ def main(argv: list[str] | None = None) -> int:
     from ...errors import UserError
     from ...specs import load_suite
 
-    p = argparse.ArgumentParser(description="Write a tiny random GR00T checkpoint (real layout), its processor "
-                                            "directory and a policy card for a suite's task.")
+    p = argparse.ArgumentParser(
+        description="Write a tiny random GR00T checkpoint (real layout), its processor "
+        "directory and a policy card for a suite's task."
+    )
     p.add_argument("--out", type=Path, required=True, help="output directory (must not exist or be empty)")
     p.add_argument("--arch", choices=sorted(ARCHS), default="n1.5")
     p.add_argument("--suite", default="smoke", help="suite whose task keys the checkpoint's metadata describes")
     p.add_argument("--task", default=None, help="task of the suite (default: the first)")
-    p.add_argument("--video", action="append", default=[], metavar="NAME=WxH", help="size of a camera, e.g. ego_view=256x256")
+    p.add_argument(
+        "--video", action="append", default=[], metavar="NAME=WxH", help="size of a camera, e.g. ego_view=256x256"
+    )
     p.add_argument("--tag", default="new_embodiment", help="embodiment tag")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--shards", type=int, default=2)
     p.add_argument("--n-action-steps", type=int, default=8)
     p.add_argument("--denoising-steps", type=int, default=4)
+    p.add_argument("--cpu-threads", type=int, default=1, help="torch threads in the card (0: torch's default)")
     a = p.parse_args(argv)
     video = {}
     for v in a.video:
@@ -242,14 +399,31 @@ def main(argv: list[str] | None = None) -> int:
     spec = spec_from_task(task, video)
     if a.out.exists() and any(a.out.iterdir()):
         raise UserError("exists and is not empty", where=str(a.out))
-    write_tiny(a.out / "checkpoint", a.out / "processor", arch=a.arch, embodiments={a.tag: spec}, seed=a.seed,
-               num_shards=a.shards)
-    card = tiny_card(f"tiny-gr00t-{a.arch}", Path("checkpoint"), Path("processor"), spec, tag=a.tag,
-                     n_action_steps=a.n_action_steps, denoising_steps=a.denoising_steps, seed=a.seed)
-    (a.out / "policy.yaml").write_text(f"# Tiny random GR00T {a.arch} for suite {suite.name!r}, task {task.name!r}.\n"
-                                       + yaml.safe_dump(card, sort_keys=False))
+    write_tiny(
+        a.out / "checkpoint",
+        a.out / "processor",
+        arch=a.arch,
+        embodiments={a.tag: spec},
+        seed=a.seed,
+        num_shards=a.shards,
+    )
+    card = tiny_card(
+        f"tiny-gr00t-{a.arch}",
+        Path("checkpoint"),
+        Path("processor"),
+        spec,
+        tag=a.tag,
+        n_action_steps=a.n_action_steps,
+        denoising_steps=a.denoising_steps,
+        seed=a.seed,
+        cpu_threads=a.cpu_threads or None,
+    )
+    (a.out / "policy.yaml").write_text(
+        f"# Tiny random GR00T {a.arch} for suite {suite.name!r}, task {task.name!r}.\n"
+        + yaml.safe_dump(card, sort_keys=False)
+    )
     print(a.out / "policy.yaml")
     return 0
 
 
-__all__ = ["TinySpec", "SMOKE", "write_tiny", "tiny_card", "tiny_config", "tiny_metadata", "metadata_dict", "main"]
+__all__ = ["TinySpec", "SMOKE", "write_tiny", "tiny_card", "tiny_config", "tiny_metadata", "main"]

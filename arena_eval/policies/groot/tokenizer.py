@@ -15,14 +15,27 @@ like Eagle 2.5's, and an Eagle config with the tiny backbone sizes.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ...errors import UserError
 from .config import read_json
 
-SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<img>", "</img>", "<IMG_CONTEXT>",
-                  "<quad>", "</quad>", "<ref>", "</ref>", "<box>", "</box>"]
+SPECIAL_TOKENS = [
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<img>",
+    "</img>",
+    "<IMG_CONTEXT>",
+    "<quad>",
+    "</quad>",
+    "<ref>",
+    "</ref>",
+    "<box>",
+    "</box>",
+]
 
 # One user turn: a default system turn, then `<image-N>` per image item and the text items.
 CHAT_TEMPLATE = (
@@ -39,10 +52,17 @@ CHAT_TEMPLATE = (
 )
 
 _CORPUS = [
-    "You are a helpful assistant.", "keep the pole upright", "balance the pole on the cart",
-    "pick up the apple and place it in the bowl", "pick the box from the shelf and put it in the blue bin",
-    "open the drawer", "close the door", "turn on the microwave", "move the cup to the left",
-    "system user assistant image frame video", "the a an of to in on and with from into onto",
+    "You are a helpful assistant.",
+    "keep the pole upright",
+    "balance the pole on the cart",
+    "pick up the apple and place it in the bowl",
+    "pick the box from the shelf and put it in the blue bin",
+    "open the drawer",
+    "close the door",
+    "turn on the microwave",
+    "move the cup to the left",
+    "system user assistant image frame video",
+    "the a an of to in on and with from into onto",
 ]
 
 
@@ -54,18 +74,27 @@ def build_tiny_tokenizer(vocab_size: int = 400, extra_text: Sequence[str] = ()) 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL_TOKENS,
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tok.train_from_iterator((_CORPUS + list(extra_text)) * 8, trainer)
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-        additional_special_tokens=SPECIAL_TOKENS[3:], padding_side="left", chat_template=CHAT_TEMPLATE,
+        tokenizer_object=tok,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        additional_special_tokens=SPECIAL_TOKENS[3:],
+        padding_side="left",
+        chat_template=CHAT_TEMPLATE,
         model_max_length=32768,
     )
 
 
-def write_tiny_processor(out: Path, eagle_config: dict[str, Any], *, vocab_size: int = 400,
-                         extra_text: Sequence[str] = ()) -> Any:
+def write_tiny_processor(
+    out: Path, eagle_config: dict[str, Any], *, vocab_size: int = 400, extra_text: Sequence[str] = ()
+) -> Any:
     """Write a processor directory (tokenizer, chat template, image processor config, Eagle
     config) in the layout of the real one. Sets the Eagle config's vocab and image token id."""
     out.mkdir(parents=True, exist_ok=True)
@@ -73,10 +102,20 @@ def write_tiny_processor(out: Path, eagle_config: dict[str, Any], *, vocab_size:
     tok.save_pretrained(str(out))
     (out / "chat_template.json").write_text(json.dumps({"chat_template": CHAT_TEMPLATE}, indent=2) + "\n")
     size = int(eagle_config.get("force_image_size") or eagle_config["vision_config"]["image_size"])
-    (out / "preprocessor_config.json").write_text(json.dumps({
-        "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5], "size": {"height": size, "width": size},
-        "do_normalize": True, "do_rescale": True, "rescale_factor": 1 / 255,
-    }, indent=2) + "\n")
+    (out / "preprocessor_config.json").write_text(
+        json.dumps(
+            {
+                "image_mean": [0.5, 0.5, 0.5],
+                "image_std": [0.5, 0.5, 0.5],
+                "size": {"height": size, "width": size},
+                "do_normalize": True,
+                "do_rescale": True,
+                "rescale_factor": 1 / 255,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     text_key = "text_config" if "text_config" in eagle_config else "llm_config"
     cfg = json.loads(json.dumps(eagle_config))
     cfg[text_key]["vocab_size"] = max(int(cfg[text_key].get("vocab_size", 0)), len(tok))
@@ -90,7 +129,9 @@ def load_tokenizer(processor_dir: Path) -> Any:
     from transformers import AutoTokenizer
 
     if not processor_dir.is_dir():
-        raise UserError("processor directory not found (it holds the tokenizer and processor files)", where=str(processor_dir))
+        raise UserError(
+            "processor directory not found (it holds the tokenizer and processor files)", where=str(processor_dir)
+        )
     from transformers.utils import logging as hf_logging
 
     level = hf_logging.get_verbosity()

@@ -195,6 +195,7 @@ class PickPlaceTerminationsCfg:
         },
     )
     box_dropped = DoneTerm(func=mdp.object_below, params={"height": TABLE_H - 0.05})
+    box_lost = DoneTerm(func=mdp.object_lost, params={"center": (*BOX_XY, BOX_REST_Z), "radius": 1.0})
 
 
 @configclass
@@ -202,8 +203,13 @@ class LiftTerminationsCfg:
     time_out = DoneTerm(func=il_mdp.time_out, time_out=True)
     # Lifted clear of the table (6 cm; the expert lifts 12) and held there for 1.5 s: a grasp
     # that slips fails.
-    success = DoneTerm(func=mdp.object_held_above, params={"height": BOX_REST_Z + 0.06, "hold_steps": 75})
+    success = DoneTerm(
+        func=mdp.object_held_above,
+        params={"height": BOX_REST_Z + 0.06, "max_height": BOX_REST_Z + 0.25, "center": BOX_XY, "radius": 0.15,
+                "hold_steps": 75},
+    )
     box_dropped = DoneTerm(func=mdp.object_below, params={"height": TABLE_H - 0.05})
+    box_lost = DoneTerm(func=mdp.object_lost, params={"center": (*BOX_XY, BOX_REST_Z), "radius": 1.0})
 
 
 @configclass

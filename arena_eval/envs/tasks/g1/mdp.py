@@ -45,16 +45,31 @@ def object_below(env, height: float, asset_cfg: SceneEntityCfg = SceneEntityCfg(
     return (env.scene[asset_cfg.name].data.root_pos_w.torch[:, 2] - env.scene.env_origins[:, 2]) < height
 
 
+def object_lost(env, center: tuple[float, float, float], radius: float, asset_cfg: SceneEntityCfg = SceneEntityCfg("box")) -> torch.Tensor:
+    """The object left the workspace (flung away): farther than `radius` from `center`."""
+    p = env.scene[asset_cfg.name].data.root_pos_w.torch - env.scene.env_origins
+    return torch.linalg.norm(p - torch.tensor(center, device=env.device), dim=1) > radius
+
+
 def object_held_above(
-    env, height: float, hold_steps: int, asset_cfg: SceneEntityCfg = SceneEntityCfg("box")
+    env,
+    height: float,
+    max_height: float,
+    center: tuple[float, float],
+    radius: float,
+    hold_steps: int,
+    asset_cfg: SceneEntityCfg = SceneEntityCfg("box"),
 ) -> torch.Tensor:
-    """The object has stayed above `height` for `hold_steps` control steps in a row. The run
-    counter restarts whenever the object is below (as it is at every episode start)."""
-    z = env.scene[asset_cfg.name].data.root_pos_w.torch[:, 2] - env.scene.env_origins[:, 2]
+    """The object has stayed between `height` and `max_height`, within `radius` of `center`
+    (in front of the robot), for `hold_steps` control steps in a row: held, not flung. The
+    run counter restarts whenever that fails (as it does at every episode start)."""
+    p = env.scene[asset_cfg.name].data.root_pos_w.torch - env.scene.env_origins
+    z = p[:, 2]
+    near = torch.linalg.norm(p[:, :2] - torch.tensor(center, device=env.device), dim=1) < radius
     counter = getattr(env, "_arena_hold_counter", None)
     if counter is None or counter.shape[0] != env.num_envs:
         counter = torch.zeros(env.num_envs, dtype=torch.long, device=env.device)
-    above = (z > height) & (env.episode_length_buf > 0)
+    above = (z > height) & (z < max_height) & near & (env.episode_length_buf > 0)
     counter = torch.where(above, counter + 1, torch.zeros_like(counter))
     env._arena_hold_counter = counter
     return counter >= hold_steps
