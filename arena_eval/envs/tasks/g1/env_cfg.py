@@ -181,19 +181,24 @@ class ObservationsCfg:
     policy: PolicyCfg = PolicyCfg()
 
 
-@configclass
-class PickPlaceTerminationsCfg:
-    time_out = DoneTerm(func=il_mdp.time_out, time_out=True)
-    success = DoneTerm(
+def in_bin(center: tuple[float, float], yaw: float) -> DoneTerm:
+    """Success: the box rests inside the bin (in its footprint, on its floor, nearly still)."""
+    return DoneTerm(
         func=mdp.object_in_region,
         params={
-            "center": BIN_XY,
-            "yaw": BIN_YAW,
+            "center": center,
+            "yaw": yaw,
             "half_extent": (BIN_INNER[0] / 2, BIN_INNER[1] / 2),
             "z_range": (BOX_IN_BIN_Z - 0.02, BOX_IN_BIN_Z + 0.02),
             "max_speed": 0.05,
         },
     )
+
+
+@configclass
+class PickPlaceTerminationsCfg:
+    time_out = DoneTerm(func=il_mdp.time_out, time_out=True)
+    success = in_bin(BIN_XY, BIN_YAW)
     box_dropped = DoneTerm(func=mdp.object_below, params={"height": TABLE_H - 0.05})
     box_lost = DoneTerm(func=mdp.object_lost, params={"center": (*BOX_XY, BOX_REST_Z), "radius": 1.0})
 
@@ -297,16 +302,7 @@ class LocomanipObservationsCfg(ObservationsCfg):
 @configclass
 class LocomanipTerminationsCfg:
     time_out = DoneTerm(func=il_mdp.time_out, time_out=True)
-    success = DoneTerm(
-        func=mdp.object_in_region,
-        params={
-            "center": BIN_B_XY,
-            "yaw": 0.0,
-            "half_extent": (BIN_INNER[0] / 2, BIN_INNER[1] / 2),
-            "z_range": (BOX_IN_BIN_Z - 0.02, BOX_IN_BIN_Z + 0.02),
-            "max_speed": 0.05,
-        },
-    )
+    success = in_bin(BIN_B_XY, 0.0)
     box_dropped = DoneTerm(func=mdp.object_below, params={"height": TABLE_H - 0.05})
 
 
