@@ -59,7 +59,9 @@ def test_camera_frame_shows_robot_box_and_bin(g1_run):
         brown_box = (r > 100) & (r > g + 25) & (g > b + 15)  # the box (object)
         grey_robot = (abs(r - g) < 12) & (abs(g - b) < 12) & (r > 120)  # the robot's silver links
         assert blue_bin.mean() > 0.005 or t == "g1_lift", f"{t}: no bin in view"
-        assert brown_box.mean() > 0.02, f"{t}: no box in view"
+        # The loco-manipulation camera overlooks both tables, so the box is smaller there.
+        min_box = 0.004 if t == "g1_locomanip_pick_place" else 0.02
+        assert brown_box.mean() > min_box, f"{t}: no box in view ({brown_box.mean():.4f})"
         assert grey_robot.mean() > 0.002, f"{t}: no robot in view"
 
 
