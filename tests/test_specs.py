@@ -138,3 +138,15 @@ def test_official_g1_cards_use_the_arena_modality_layout():
     assert "video.ego_view" in arena.observations
     for t in suite.tasks:
         assert t.env.app == "isaacsim" and "isaacsim" in t.env.requires
+
+
+def test_official_arena_card_matches_the_arena_policy_card():
+    """The Arena task card provides exactly the keys the Arena GR00T card reads and takes
+    exactly the actions it returns, so the fine-tune maps onto the task by card."""
+    task = load_suite("g1_official").task("arena_galileo_g1_locomanip_pick_and_place")
+    card = load_policy("gr00t-n1.5-arena-g1")
+    wants = set(card.params["video"]) | set(card.params["state"])
+    assert wants <= set(task.observations)
+    assert list(card.params["action"]) == list(task.actions)  # same keys, same concatenation order
+    assert card.params["embodiment_tag"] == "new_embodiment" and card.params["denoising_steps"] == 10
+    assert card.action_horizon == card.n_action_steps == 16
