@@ -360,7 +360,9 @@ def test_client_times_out_reconnects_and_gives_up():
         t0 = time.perf_counter()
         with pytest.raises(ServerUnreachable, match=r"within 0.4 s \(3 attempts\)"):
             c.call("ping", requires_input=False)
-        assert 1.1 < time.perf_counter() - t0 < 3.0
+        # It waited through every attempt (3 x 0.4 s) and did not hang: a behaviour check with a
+        # loose upper bound, not a speed goal (a loaded CI machine must not flake it).
+        assert 1.1 < time.perf_counter() - t0 < 15.0
         c.close()
         with pytest.raises(UserError, match="no reply from policy server"):  # nothing run yet: a setup mistake
             RemotePolicy(remote_spec(srv.port, timeout_s=0.3))
