@@ -26,7 +26,7 @@ from .media import MediaRecorder
 from .errors import RunStopped, UserError
 from .policies.base import Policy
 from .results import EpisodeRecord
-from .specs import ANNOTATION_KEY, SuiteSpec, TaskSpec
+from .specs import ANNOTATION_KEY, ActionSlot, SuiteSpec, TaskSpec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,13 +86,12 @@ class PolicyUnavailable(RunStopped):
 def _check_actions(acts: Any, policy: Policy, task: TaskSpec, batch: int) -> None:
     if not isinstance(acts, dict):
         raise UserError(f"policy {policy.spec.name!r} returned {type(acts).__name__}, expected a dict of action.<key> arrays")
-    want = set(task.actions)
-    if set(acts) != want:
-        raise UserError(
-            f"policy {policy.spec.name!r} returned keys {sorted(acts)} but task {task.name!r} takes {sorted(want)}",
-            where=policy.spec.source,
-        )
+    why = task.action_key_mismatch(acts)
+    if why:
+        raise UserError(f"policy {policy.spec.name!r} returned keys {', '.join(sorted(acts))}: {why}", where=policy.spec.source)
     for key, slot in task.actions.items():
+        if key not in acts:
+            continue
         shape = np.shape(acts[key])
         if len(shape) != 3 or shape[0] != batch or shape[1] < policy.n_action_steps or shape[2] != slot.dim:
             raise UserError(
@@ -100,6 +99,14 @@ def _check_actions(acts: Any, policy: Policy, task: TaskSpec, batch: int) -> Non
                 f"needs [{batch}, >={policy.n_action_steps}, {slot.dim}]",
                 where=policy.spec.source,
             )
+
+
+def _chunk_of(acts: dict[str, Any], key: str, slot: ActionSlot, row: int, steps: int) -> np.ndarray:
+    """One slot's chunk of one key; a key the policy left out is its fill (or zeros for an
+    ignored key, which the env drops)."""
+    if key in acts:
+        return np.asarray(acts[key][row], dtype=np.float32)
+    return np.broadcast_to(np.asarray(slot.fill or (0.0,) * slot.dim, np.float32), (steps, slot.dim))
 
 
 def run_task(
@@ -191,7 +198,7 @@ def run_task(
                 timing.policy_s += time.perf_counter() - t0
                 _check_actions(acts, policy, task, len(need))
                 for row, s in enumerate(need):
-                    chunk[s] = {k: np.asarray(acts[k][row], dtype=np.float32) for k in task.actions}
+                    chunk[s] = {k: _chunk_of(acts, k, a, row, policy.n_action_steps) for k, a in task.actions.items()}
                     chunk_pos[s] = 0
             action = {k: np.zeros((n, a.dim), np.float32) for k, a in task.actions.items()}
             for s in active:

@@ -22,8 +22,11 @@ Suite card (tasks/<suite>.yaml)::
           start_state: cartpole   # harness-side start-state sampler (arena_eval.envs.starts)
         observations:             # modality key -> where the env provides it
           state.pole: {source: policy, index: [0, 2]}
+          state.hand: {constant: [0.0, 0.0]}   # a key the robot lacks, held at fixed values
         actions:                  # modality key -> slice of the simulator action, in order
           action.cart_force: {dim: 1, low: -1.0, high: 1.0}
+          action.hand: {dim: 2, ignore: true}      # taken from the policy, not sent to the env
+          action.brake: {dim: 1, fill: [0.0]}      # sent as this when the policy gives none
         failure_when:             # harness-side failure conditions on observed values
           pole_fell: {key: state.pole, index: 0, outside: [-1.2, 1.2]}
         expert: cartpole_balance  # scripted expert (arena_eval.policies.experts)
@@ -132,17 +135,37 @@ def _check_key(key: Any, prefixes: tuple[str, ...], where: str, field: str) -> s
 @dataclasses.dataclass(frozen=True)
 class ObsSource:
     """Where the env provides one modality key: an observation group (and term), an
-    optional [start, end) slice of its last axis, or a camera sensor."""
+    optional [start, end) slice of its last axis, or a camera sensor; or, for a state key
+    the robot does not have (e.g. finger joints of a hand-less robot), `constant` values."""
 
-    source: str
+    source: str = ""
     index: tuple[int, int] | None = None
+    constant: tuple[float, ...] | None = None
+
+    @property
+    def dim(self) -> int | None:
+        """Per-step width the card fixes (None where only the env knows it)."""
+        if self.constant is not None:
+            return len(self.constant)
+        return self.index[1] - self.index[0] if self.index else None
 
 
 @dataclasses.dataclass(frozen=True)
 class ActionSlot:
+    """One action key. `ignore`: the policy may give it (shape-checked) but the env has no
+    such actuator, so it is dropped. `fill`: the policy may leave it out, and then these
+    values are sent. Either lets a checkpoint trained on another robot's key set map onto
+    a task by its card alone."""
+
     dim: int
     low: float = -1.0
     high: float = 1.0
+    ignore: bool = False
+    fill: tuple[float, ...] | None = None
+
+    @property
+    def required(self) -> bool:
+        return not self.ignore and self.fill is None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,7 +214,19 @@ class TaskSpec:
 
     @property
     def action_dim(self) -> int:
-        return sum(a.dim for a in self.actions.values())
+        """Dims the env takes (ignored keys are not sent)."""
+        return sum(a.dim for a in self.actions.values() if not a.ignore)
+
+    def action_key_mismatch(self, keys: Any) -> str | None:
+        """Why a policy giving these action keys does not fit this task, or None if it does:
+        it must give every required key and no key the task does not know."""
+        keys = set(keys)
+        missing = sorted(k for k, a in self.actions.items() if a.required and k not in keys)
+        extra = sorted(keys - set(self.actions))
+        if not missing and not extra:
+            return None
+        parts = ([f"lacks {', '.join(missing)}"] if missing else []) + ([f"gives unknown {', '.join(extra)}"] if extra else [])
+        return f"{' and '.join(parts)} (task {self.name!r} takes {', '.join(self.actions)})"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -283,7 +318,13 @@ def _parse_task(r: _Reader) -> TaskSpec:
         f = obs_r.field(str(key))
         _check_key(key, ("video", "state"), r.where, f)
         o = obs_r.sub(key)
-        observations[key] = ObsSource(source=o.get("source", str), index=_parse_index(o.get("index", list, None), r.where, o.field("index")))
+        constant = o.get("constant", list, None)
+        if constant is not None:
+            if not key.startswith("state.") or not constant or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in constant):
+                raise UserError("expected a non-empty list of numbers, on a state.<key>", where=r.where, field=o.field("constant"))
+            observations[key] = ObsSource(constant=tuple(float(x) for x in constant))
+        else:
+            observations[key] = ObsSource(source=o.get("source", str), index=_parse_index(o.get("index", list, None), r.where, o.field("index")))
         o.finish()
     if not observations:
         raise UserError("expected at least one observation key", where=r.where, field=obs_r.path)
@@ -292,9 +333,16 @@ def _parse_task(r: _Reader) -> TaskSpec:
     for key in list(act_r.data):
         _check_key(key, ("action",), r.where, act_r.field(str(key)))
         a = act_r.sub(key)
-        slot = ActionSlot(dim=a.positive_int("dim"), low=a.get("low", float, -1.0), high=a.get("high", float, 1.0))
+        fill = a.get("fill", list, None)
+        slot = ActionSlot(dim=a.positive_int("dim"), low=a.get("low", float, -1.0), high=a.get("high", float, 1.0),
+                          ignore=a.get("ignore", bool, False),
+                          fill=None if fill is None else tuple(float(x) if isinstance(x, (int, float)) else x for x in fill))
         if not slot.low < slot.high:
             raise UserError(f"expected low < high, got {slot.low} and {slot.high}", where=r.where, field=a.path)
+        if fill is not None and (len(fill) != slot.dim or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in fill)):
+            raise UserError(f"expected a list of {slot.dim} numbers", where=r.where, field=a.field("fill"))
+        if fill is not None and slot.ignore:
+            raise UserError("an ignored key is never sent, so it takes no fill", where=r.where, field=a.field("fill"))
         a.finish()
         actions[key] = slot
     if not actions:

@@ -163,3 +163,36 @@ def test_episode_seeds_depend_on_run_seed_task_and_index_only():
     plan = make_plan(suite, 0)
     assert [e.episode for e in plan["t"]] == [0, 1, 2]
     assert [e.seed for e in plan["t"]] == [episode_seed(0, "t", i) for i in range(3)]
+
+
+def test_keys_a_policy_leaves_out_are_filled_and_unknown_keys_refused():
+    """A `fill` key the policy does not give is sent as its fill; an ignored key may be left
+    out; a key the task does not know, or a missing required key, is a user error."""
+    task = fake_task(actions={"action.a": {"dim": 1}, "action.b": {"dim": 2, "fill": [0.5, -0.5]},
+                              "action.h": {"dim": 3, "ignore": True}})
+    env = FakeEnv(task, 2, lambda s: (3, True))
+    run(env, CountingPolicy(horizon=2, n_exec=2), task, plan_for(task, [1, 2]))  # gives a and b
+    assert env.actions[0]["action.b"].tolist() == [[0.0, 0.0], [0.0, 0.0]]  # given: the policy's
+
+    class OnlyA(CountingPolicy):
+        def get_action(self, obs, slots):
+            return {"action.a": super().get_action(obs, slots)["action.a"]}
+
+    env = FakeEnv(task, 2, lambda s: (3, True))
+    records, _ = run(env, OnlyA(horizon=2, n_exec=2), task, plan_for(task, [1, 2]))
+    assert [r.outcome for r in records] == ["success", "success"]
+    assert all(a["action.b"].tolist() == [[0.5, -0.5], [0.5, -0.5]] for a in env.actions)
+
+    class Extra(CountingPolicy):
+        def get_action(self, obs, slots):
+            return {**super().get_action(obs, slots), "action.z": np.zeros((len(slots), 1, 1), np.float32)}
+
+    with pytest.raises(UserError, match=r"gives unknown action.z"):
+        run(FakeEnv(task, 1, lambda s: (3, True)), Extra(), task, plan_for(task, [1]))
+
+    class NoA(CountingPolicy):
+        def get_action(self, obs, slots):
+            return {"action.b": super().get_action(obs, slots)["action.b"]}
+
+    with pytest.raises(UserError, match=r"lacks action.a"):
+        run(FakeEnv(task, 1, lambda s: (3, True)), NoA(), task, plan_for(task, [1]))

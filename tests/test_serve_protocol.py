@@ -314,7 +314,7 @@ def test_adapter_refuses_a_server_that_does_not_fit_the_task():
     task = fake_task()
     srv = RawServer(action_keys=("a", "c"))
     try:
-        with pytest.raises(UserError, match=r"outputs \['action.a', 'action.c'\] but task 'fake' takes \['action.a', 'action.b'\]"):
+        with pytest.raises(UserError, match=r"outputs action.a, action.c: lacks action.b and gives unknown action.c \(task 'fake' takes action.a, action.b\)"):
             RemotePolicy(remote_spec(srv.port)).bind(task, *fake_spaces(task))
     finally:
         srv.close()

@@ -61,6 +61,12 @@ def test_shipped_cards_load():
         ({"env": {"id": "X", "num_envs": 0}}, r"tasks\[0\]\.env\.num_envs: expected an integer >= 1, got 0"),
         ({"env": {"id": "X", "app": "kit"}}, r"env\.app: expected one of"),
         ({"failure_when": {"f": {"key": "state.nope", "index": 0, "outside": [0, 1]}}}, r"failure_when\.f\.key"),
+        ({"observations": {"state.h": {"constant": []}}}, r"observations\.state\.h\.constant: expected a non-empty list of numbers"),
+        ({"observations": {"video.h": {"constant": [0]}}}, r"observations\.video\.h\.constant: expected a non-empty list of numbers, on a state"),
+        ({"actions": {"action.a": {"dim": 2, "fill": [0]}}}, r"actions\.action\.a\.fill: expected a list of 2 numbers"),
+        ({"actions": {"action.a": {"dim": 1, "fill": ["x"]}}}, r"actions\.action\.a\.fill: expected a list of 1 numbers"),
+        ({"actions": {"action.a": {"dim": 1, "ignore": True, "fill": [0]}}}, r"an ignored key is never sent, so it takes no fill"),
+        ({"actions": {"action.a": {"dim": 1, "ignore": "yes"}}}, r"actions\.action\.a\.ignore: expected bool"),
     ],
 )
 def test_bad_task_fields_name_file_and_field(change, message):
@@ -150,3 +156,35 @@ def test_official_arena_card_matches_the_arena_policy_card():
     assert list(card.params["action"]) == list(task.actions)  # same keys, same concatenation order
     assert card.params["embodiment_tag"] == "new_embodiment" and card.params["denoising_steps"] == 10
     assert card.action_horizon == card.n_action_steps == 16
+
+
+def test_constant_observations_and_optional_actions():
+    t = parse_suite(suite_with(
+        observations={"state.x": {"source": "policy", "index": [0, 2]}, "state.hand": {"constant": [0, 1.5]}},
+        actions={"action.a": {"dim": 1}, "action.hand": {"dim": 2, "ignore": True}, "action.w": {"dim": 3, "fill": [0, 0, 1]}},
+    ), "tasks/x.yaml").tasks[0]
+    assert t.observations["state.hand"].constant == (0.0, 1.5) and t.observations["state.hand"].dim == 2
+    assert t.observations["state.x"].dim == 2
+    assert t.action_dim == 4  # the ignored key is not sent to the env
+    assert [k for k, a in t.actions.items() if a.required] == ["action.a"]
+    assert t.action_key_mismatch({"action.a"}) is None
+    assert t.action_key_mismatch({"action.a", "action.hand", "action.w"}) is None
+    assert "lacks action.a" in t.action_key_mismatch({"action.w"})
+    assert "gives unknown action.z" in t.action_key_mismatch({"action.a", "action.z"})
+
+
+@pytest.mark.parametrize("task_name", ["g1_pick_place", "g1_lift", "g1_locomanip_pick_place"])
+def test_project_g1_tasks_take_the_arena_policy_card(task_name):
+    """A checkpoint fine-tuned on Arena maps onto the project's own G1 tasks by card: every
+    state and video key it reads is provided, and its action keys fit (hand and base-height
+    keys are taken but dropped on the palm-pad robot; the waist is held when not given)."""
+    task = load_suite("g1").task(task_name)
+    card = load_policy("gr00t-n1.5-arena-g1")
+    assert set(card.params["video"]) | set(card.params["state"]) <= set(task.observations)
+    for key in ("state.left_hand", "state.right_hand"):
+        assert task.observations[key].constant == (0.0,) * 7
+    assert task.action_key_mismatch(card.params["action"]) is None
+    sent = [k for k, a in task.actions.items() if not a.ignore]
+    assert sent == ["action.left_arm", "action.right_arm", "action.waist"] + (
+        ["action.navigate_command"] if task_name == "g1_locomanip_pick_place" else [])
+    assert task.actions["action.waist"].fill == (0.0, 0.0, 0.0)

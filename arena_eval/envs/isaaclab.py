@@ -188,6 +188,8 @@ class IsaacLabVectorEnv(gym.vector.VectorEnv):
     def _source(self, raw: dict[str, Any], key: str) -> Any:
         spec = self.task.observations[key]
         where = dict(where=self.task.source, field=f"task {self.task.name}: observations.{key}.source")
+        if spec.constant is not None:
+            return np.broadcast_to(np.asarray(spec.constant, np.float32), (self.num_envs, len(spec.constant)))
         if spec.source.startswith("camera:"):
             name = spec.source.split(":", 1)[1]
             sensors = getattr(self.env.scene, "sensors", {})
@@ -334,6 +336,11 @@ class IsaacLabVectorEnv(gym.vector.VectorEnv):
     def _action_tensor(self, action: dict[str, np.ndarray]):
         parts = []
         for key, slot in self.task.actions.items():
+            if slot.ignore:  # no such actuator on this robot (see ActionSlot)
+                continue
+            if key not in action and slot.fill is not None:
+                parts.append(np.broadcast_to(np.asarray(slot.fill, np.float32), (self.num_envs, slot.dim)))
+                continue
             a = np.asarray(action[key], dtype=np.float32)
             if a.shape != (self.num_envs, slot.dim):
                 raise ValueError(f"{key}: expected shape {(self.num_envs, slot.dim)}, got {a.shape}")

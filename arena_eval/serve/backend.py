@@ -34,7 +34,7 @@ def card_obs_shapes(task: TaskSpec) -> dict[str, Shape | None]:
     """Per-step observation shapes the task card fixes (None where only the env knows)."""
     out: dict[str, Shape | None] = {}
     for key, src in task.observations.items():
-        out[key] = (src.index[1] - src.index[0],) if key.startswith("state.") and src.index else None
+        out[key] = (src.dim,) if key.startswith("state.") and src.dim is not None else None
     return out
 
 
@@ -302,6 +302,8 @@ class PolicyBackend:
         out: dict[str, np.ndarray] = {}
         for key, slot in st.task.actions.items():
             a = acts.get(key) if isinstance(acts, dict) else None
+            if a is None and not slot.required:
+                continue
             if a is None:
                 raise RuntimeError(f"policy returned no {key}")
             a = np.asarray(a, dtype=np.float32)

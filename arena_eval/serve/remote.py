@@ -173,8 +173,9 @@ class RemotePolicy(Policy):
         if "action" not in mc:
             fail(f"{theirs} has no action modality")
         act_keys = [f"action.{k}" for k in mc["action"].modality_keys]
-        if set(act_keys) != set(task.actions):
-            fail(f"{theirs} outputs {sorted(act_keys)} but {ours} takes {sorted(task.actions)}")
+        why = task.action_key_mismatch(act_keys)
+        if why:
+            fail(f"{theirs} outputs {', '.join(sorted(act_keys))}: {why}")
         horizon = len(mc["action"].delta_indices)
         if horizon != self.action_horizon:
             fail(f"the remote card says action_horizon {self.action_horizon} but {theirs} returns {horizon}-step chunks")
@@ -259,8 +260,10 @@ class RemotePolicy(Policy):
                 if isinstance(timing.get(k), (int, float)):
                     self.server_ms[k] += float(timing[k])
         out: dict[str, np.ndarray] = {}
-        for key in self.task.actions:
+        for key, slot in self.task.actions.items():
             name = key if self.layout == "flat" else key.split(".", 1)[1]
+            if name not in action and not slot.required:
+                continue
             if name not in action:
                 raise RemotePolicyError(f"policy server {self.address} returned no {name} (got {', '.join(map(str, action))})")
             out[key] = np.asarray(action[name], dtype=np.float32)

@@ -346,12 +346,12 @@ def spec_from_task(task: Any, video: dict[str, tuple[int, int]]) -> TinySpec:
             if name not in video:
                 raise UserError(f"task {task.name!r} has camera {key}; give its size with --video {name}=WIDTHxHEIGHT")
             vids[name] = video[name]
-        elif src.index is None:
+        elif src.dim is None:
             raise UserError(
                 f"cannot tell the dim of {key} (its source has no index in the suite card)", where=task.source
             )
         else:
-            state[name] = src.index[1] - src.index[0]
+            state[name] = src.dim
     return TinySpec(state=state, action={k.split(".", 1)[1]: a.dim for k, a in task.actions.items()}, video=vids)
 
 
