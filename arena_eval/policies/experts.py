@@ -102,6 +102,7 @@ class G1PickPlace(Expert):
             place_xy=np.array(L.BOX_XY),
             place_z=L.BOX_IN_BIN_Z + 0.005,
             turn=L.BIN_YAW,
+            transit=3.0,  # 1.3 rad: as slow a turn as 0.9 rad in 2 s, so the box holds in the grip
         )
 
     def act(self, obs: dict[str, Any], slots: np.ndarray) -> dict[str, np.ndarray]:

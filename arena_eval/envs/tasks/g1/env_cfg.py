@@ -34,7 +34,7 @@ from .layout import (
     PELVIS_Z, READY_POSE,
     TABLE_H, TABLE_SIZE, TABLE_XY,
 )
-from .layout import BIN_B_XY, TABLE_B_XY
+from .layout import BIN_B_INNER, BIN_B_XY, BIN_STAND, TABLE_B_XY
 from .robot import ARM_JOINTS, BASE_JOINTS, G1_MOBILE_USD, G1_PAD_USD, WAIST_JOINTS
 
 def _asset_root() -> str:
@@ -63,10 +63,11 @@ def _static_box(size, pos, yaw=0.0, color=(0.6, 0.6, 0.6)) -> AssetBaseCfg:
     )
 
 
-def _bin_parts(center=BIN_XY, yaw=BIN_YAW) -> dict[str, AssetBaseCfg]:
-    """Floor and four walls of the tray, rotated by `yaw` about its centre."""
+def _bin_parts(center=BIN_XY, yaw=BIN_YAW, inner=BIN_INNER, stand=False) -> dict[str, AssetBaseCfg]:
+    """Floor and four walls of the tray, rotated by `yaw` about its centre (and a stand under
+    it, down to the ground, when it is not on a table)."""
     c, s = math.cos(yaw), math.sin(yaw)
-    ix, iy = BIN_INNER
+    ix, iy = inner
     t, h = BIN_WALL
     z0 = TABLE_H
     blue = (0.15, 0.3, 0.85)
@@ -82,7 +83,10 @@ def _bin_parts(center=BIN_XY, yaw=BIN_YAW) -> dict[str, AssetBaseCfg]:
         "bin_wall_yp": ((ix, t, h), at(0, iy / 2 + t / 2, wall_z)),
         "bin_wall_yn": ((ix, t, h), at(0, -iy / 2 - t / 2, wall_z)),
     }
-    return {name: _static_box(size, pos, yaw, blue) for name, (size, pos) in parts.items()}
+    out = {name: _static_box(size, pos, yaw, blue) for name, (size, pos) in parts.items()}
+    if stand:
+        out["bin_stand"] = _static_box((*BIN_STAND, z0), at(0, 0, z0 / 2), yaw, (0.35, 0.35, 0.35))
+    return out
 
 
 def robot_cfg(mobile: bool = False) -> ArticulationCfg:
@@ -135,22 +139,31 @@ class G1TableSceneCfg(InteractiveSceneCfg):
         ),
         init_state=RigidObjectCfg.InitialStateCfg(pos=(BOX_XY[0], BOX_XY[1], TABLE_H + BOX[2] / 2 + 0.001)),
     )
-    # The head camera: fixed to the (fixed-base) robot's head pose, looking down at the table.
+    # The head camera: fixed in front of the (fixed-base) robot's face, pitched 57 deg down and
+    # turned 17 deg right so the table, both hands and the bin on its stand are in view.
     ego_cam = CameraCfg(
         prim_path="{ENV_REGEX_NS}/EgoCam",
-        offset=CameraCfg.OffsetCfg(pos=(0.06, 0.0, 1.45), rot=(0.0, 0.4848, 0.0, 0.8746), convention="world"),
+        offset=CameraCfg.OffsetCfg(pos=(0.09, -0.04, 1.42), rot=(0.0716, 0.474, -0.1311, 0.8677), convention="world"),
         data_types=["rgb"],
-        spawn=sim_utils.PinholeCameraCfg(focal_length=14.0, horizontal_aperture=20.955, clipping_range=(0.05, 10.0)),
+        spawn=sim_utils.PinholeCameraCfg(focal_length=13.0, horizontal_aperture=20.955, clipping_range=(0.05, 10.0)),
         width=224,
         height=224,
         renderer_cfg=NewtonWarpRendererCfg(),
     )
 
     def __post_init__(self):
-        for name, part in _bin_parts().items():
+        self.table.prim_path = "{ENV_REGEX_NS}/Table"
+
+
+@configclass
+class G1PickPlaceSceneCfg(G1TableSceneCfg):
+    """The table scene plus the bin on its stand."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        for name, part in _bin_parts(stand=True).items():
             part.prim_path = "{ENV_REGEX_NS}/" + name
             setattr(self, name, part)
-        self.table.prim_path = "{ENV_REGEX_NS}/Table"
 
 
 def _joints(names: list[str]) -> SceneEntityCfg:
@@ -181,14 +194,14 @@ class ObservationsCfg:
     policy: PolicyCfg = PolicyCfg()
 
 
-def in_bin(center: tuple[float, float], yaw: float) -> DoneTerm:
+def in_bin(center: tuple[float, float], yaw: float, inner: tuple[float, float] = BIN_INNER) -> DoneTerm:
     """Success: the box rests inside the bin (in its footprint, on its floor, nearly still)."""
     return DoneTerm(
         func=mdp.object_in_region,
         params={
             "center": center,
             "yaw": yaw,
-            "half_extent": (BIN_INNER[0] / 2, BIN_INNER[1] / 2),
+            "half_extent": (inner[0] / 2, inner[1] / 2),
             "z_range": (BOX_IN_BIN_Z - 0.02, BOX_IN_BIN_Z + 0.02),
             "max_speed": 0.05,
         },
@@ -237,7 +250,7 @@ def physics() -> NewtonCfg:
 class G1PickPlaceEnvCfg(ManagerBasedRLEnvCfg):
     """Box on a table -> the blue bin to the robot's right (fixed base; squeeze, turn, place)."""
 
-    scene: G1TableSceneCfg = G1TableSceneCfg(num_envs=1, env_spacing=3.0, replicate_physics=True)
+    scene: G1TableSceneCfg = G1PickPlaceSceneCfg(num_envs=1, env_spacing=3.0, replicate_physics=True)
     observations: ObservationsCfg = ObservationsCfg()
     actions: ActionsCfg = ActionsCfg()
     terminations: PickPlaceTerminationsCfg = PickPlaceTerminationsCfg()
@@ -255,6 +268,7 @@ class G1PickPlaceEnvCfg(ManagerBasedRLEnvCfg):
 class G1LiftEnvCfg(G1PickPlaceEnvCfg):
     """Lift the box with both palms and hold it up (fixed base; a bimanual squeeze-lift)."""
 
+    scene: G1TableSceneCfg = G1TableSceneCfg(num_envs=1, env_spacing=3.0, replicate_physics=True)  # no bin
     terminations: LiftTerminationsCfg = LiftTerminationsCfg()
 
     def __post_init__(self):
@@ -270,7 +284,7 @@ class G1LocomanipSceneCfg(G1TableSceneCfg):
     table_b = _static_box((*TABLE_SIZE, TABLE_H), (*TABLE_B_XY, TABLE_H / 2), color=(0.55, 0.45, 0.35))
 
     def __post_init__(self):
-        for name, part in _bin_parts(center=BIN_B_XY, yaw=0.0).items():
+        for name, part in _bin_parts(center=BIN_B_XY, yaw=0.0, inner=BIN_B_INNER).items():
             part.prim_path = "{ENV_REGEX_NS}/" + name
             setattr(self, name, part)
         self.table.prim_path = "{ENV_REGEX_NS}/Table"
@@ -302,7 +316,7 @@ class LocomanipObservationsCfg(ObservationsCfg):
 @configclass
 class LocomanipTerminationsCfg:
     time_out = DoneTerm(func=il_mdp.time_out, time_out=True)
-    success = in_bin(BIN_B_XY, 0.0)
+    success = in_bin(BIN_B_XY, 0.0, BIN_B_INNER)
     box_dropped = DoneTerm(func=mdp.object_below, params={"height": TABLE_H - 0.05})
 
 
