@@ -140,7 +140,7 @@ def pick_place_plan(
     segs.append((transit, np.concatenate([segs[-1][1][:14], waist1])))  # turn (or carry) to the bin
     down = np.array([place_xy[0], place_xy[1], place_z])
     for k in range(1, 5):  # lower into the bin
-        segs.append((1.2 / 4, wp(top + (down - top) * k / 4, -squeeze, waist1)))
+        segs.append((2.4 / 4, wp(top + (down - top) * k / 4, -squeeze, waist1)))
     segs.append((0.4, segs[-1][1]))
     segs.append((0.8, wp(down, out, waist1)))  # open
     segs.append((0.8, wp(down + np.array([0, 0, lift]), out, waist1)))  # retreat
