@@ -16,15 +16,16 @@ import platform
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import UserError
+from .errors import RunStopped, UserError
 from .media import MediaRecorder
 from .policies import make_policy
 from .results import EPISODES, MANIFEST, RunWriter, load_manifest, read_records, write_json_atomic
-from .runner import PlannedEpisode, PolicyUnavailable, SimulatorError, Timing, make_plan, run_task
+from .runner import PlannedEpisode, Timing, make_plan, run_task
 from .specs import REPO_ROOT, PolicySpec, SuiteSpec
 
 
@@ -38,6 +39,10 @@ class EvalConfig:
     progress: bool = True
     report: bool = True
     videos: int = 2  # episodes per task recorded as mp4 (tasks with cameras)
+    ray: str | None = None  # Ray cluster address ("local", "auto", "host:port"); None runs here
+    ray_cpus: int | None = None  # CPUs of a "local" cluster (default: all)
+    shard_size: int | None = None  # episodes per Ray shard (default: see distributed.make_shards)
+    ray_retries: int = 3  # attempts per shard beyond the first
 
 
 def git_info() -> dict[str, Any]:
@@ -159,26 +164,38 @@ def evaluate(cfg: EvalConfig) -> Path:
     created = False
     writer: RunWriter | None = None
     total = Timing()
+    todo = {t.name: [e for e in plan[t.name] if (e.task, e.episode) not in done] for t in suite.tasks}
+
+    def open_writer() -> RunWriter:
+        nonlocal writer, created
+        if writer is None:
+            cfg.out.mkdir(parents=True, exist_ok=True)
+            created = fresh
+            if fresh:
+                write_json_atomic(cfg.out / MANIFEST, manifest)
+            writer = RunWriter(cfg.out)
+        return writer
+
+    for task in suite.tasks:
+        if not todo[task.name]:
+            print(f"{task.name}: all {len(plan[task.name])} episodes already recorded", file=sys.stderr)
     try:
-        for task in suite.tasks:
-            todo = [e for e in plan[task.name] if (e.task, e.episode) not in done]
-            if not todo:
-                print(f"{task.name}: all {len(plan[task.name])} episodes already recorded", file=sys.stderr)
-                continue
-            env = make_env(task, seed=cfg.seed)
-            try:
-                policy.bind(task, env.single_observation_space, env.single_action_space)
-                if writer is None:
-                    cfg.out.mkdir(parents=True, exist_ok=True)
-                    created = fresh
-                    if fresh:
-                        write_json_atomic(cfg.out / MANIFEST, manifest)
-                    writer = RunWriter(cfg.out)
-                cams = [k for k in task.observations if k.startswith("video.")]
-                media = MediaRecorder(cfg.out / "media" / task.name, cams, cfg.videos, fps=1.0 / getattr(env, "step_dt", 0.02))
-                total.add(run_task(env, policy, task, todo, writer.append, progress=cfg.progress, media=media))
-            finally:
-                env.close()
+        if cfg.ray is not None:
+            if any(todo.values()):
+                _run_on_ray(cfg, todo, open_writer(), total)
+        else:
+            for task in suite.tasks:
+                if not todo[task.name]:
+                    continue
+                env = make_env(task, seed=cfg.seed)
+                try:
+                    policy.bind(task, env.single_observation_space, env.single_action_space)
+                    w = open_writer()
+                    cams = [k for k in task.observations if k.startswith("video.")]
+                    media = MediaRecorder(cfg.out / "media" / task.name, cams, cfg.videos, fps=1.0 / getattr(env, "step_dt", 0.02))
+                    total.add(run_task(env, policy, task, todo[task.name], w.append, progress=cfg.progress, media=media))
+                finally:
+                    env.close()
     except UserError:
         recorded = writer is not None and bool(writer.done)
         if writer is not None:
@@ -187,8 +204,10 @@ def evaluate(cfg: EvalConfig) -> Path:
         if created and not recorded:  # a fresh run stopped by a user error leaves nothing behind
             shutil.rmtree(cfg.out, ignore_errors=True)
         raise
-    except (SimulatorError, PolicyUnavailable) as e:
-        what = "policy unavailable" if isinstance(e, PolicyUnavailable) else "simulator failure"
+    except RunStopped as e:  # the simulator failed, the policy is gone, or Ray shards kept failing
+        from .runner import PolicyUnavailable, SimulatorError
+
+        what = "policy unavailable" if isinstance(e, PolicyUnavailable) else "simulator failure" if isinstance(e, SimulatorError) else "ray"
         raise type(e)(f"{what}: {e}; finished episodes are kept in {cfg.out}, continue with --resume") from e
     finally:
         if writer is not None:
@@ -203,6 +222,29 @@ def evaluate(cfg: EvalConfig) -> Path:
 
         write_reports(cfg.out)
     return cfg.out
+
+
+def _run_on_ray(cfg: EvalConfig, todo: dict[str, list[PlannedEpisode]], writer: RunWriter, total: Timing) -> None:
+    """Run the remaining episodes as shards on a Ray cluster (see distributed.py)."""
+    from . import distributed as d
+
+    tasks = [t for t in cfg.suite.tasks if todo[t.name]]
+    shards = d.make_shards({t.name: todo[t.name] for t in tasks}, {t.name: t.env.num_envs for t in tasks}, cfg.shard_size)
+    job = d.Job.of(tasks, cfg.policy, cfg.seed, cfg.videos)
+    t0 = time.perf_counter()
+    backend = d.RayBackend(cfg.ray, cfg.ray_cpus)
+    stats = d.DriveStats()
+    try:
+        print(f"ray: {len(shards)} shards of {sum(len(s.episodes) for s in shards)} episodes on {cfg.ray}", file=sys.stderr)
+        stats = d.drive(backend, shards, job, {t.name: d.resources(t, cfg.policy) for t in tasks}, writer.append,
+                        cfg.out, retries=cfg.ray_retries, progress=cfg.progress)
+    finally:
+        backend.shutdown()
+        total.add(stats.timing)
+        m = json.loads((cfg.out / MANIFEST).read_text())
+        runs = m.setdefault("ray", [])
+        runs.append({"address": cfg.ray, "driver_wall_s": round(time.perf_counter() - t0, 3), **stats.to_dict()})
+        write_json_atomic(cfg.out / MANIFEST, m)
 
 
 def _record_timing(run_dir: Path, t: Timing) -> None:
@@ -233,7 +275,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true", help="continue the run in --out without repeating episodes")
     p.add_argument("--videos", type=int, default=2, help="record the first K episodes of each task with a camera as mp4")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    g = p.add_argument_group("Ray (one evaluation across many machines; see the README)")
+    g.add_argument("--ray", metavar="ADDRESS", default=None,
+                   help="run shards on a Ray cluster: 'auto' or host:port joins one, 'local' starts one here")
+    g.add_argument("--ray-cpus", type=int, default=None, help="CPUs of a --ray local cluster (default: all)")
+    g.add_argument("--shard-size", type=int, default=None,
+                   help="episodes per shard (default: 4 x the task's num_envs)")
+    g.add_argument("--ray-retries", type=int, default=3, help="attempts per failed shard beyond the first (default 3)")
     args = p.parse_args(argv)
+    if args.ray is None and (args.ray_cpus is not None or args.shard_size is not None):
+        raise UserError("--ray-cpus and --shard-size need --ray", field="--ray")
+    if args.shard_size is not None and args.shard_size < 1:
+        raise UserError(f"expected an integer >= 1, got {args.shard_size}", field="--shard-size")
+    if args.ray_retries < 0:
+        raise UserError(f"expected an integer >= 0, got {args.ray_retries}", field="--ray-retries")
     if args.resume and args.out is None:
         raise UserError("--resume needs --out (the run directory to continue)")
     suite = load_suite(args.suite)
@@ -244,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         EvalConfig(
             suite=suite, policy=policy, seed=args.seed, out=args.out, resume=args.resume,
             progress=not args.no_progress, videos=max(0, args.videos),
+            ray=args.ray, ray_cpus=args.ray_cpus, shard_size=args.shard_size, ray_retries=args.ray_retries,
         )
     )
     summary = out / "summary.md"

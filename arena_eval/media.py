@@ -8,13 +8,18 @@ shows beside the task's row.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 
 class MediaRecorder:
-    def __init__(self, out_dir: Path, camera_keys: list[str], max_episodes: int, fps: float):
+    """`on_written(path)` is called after each file is complete (Ray workers send it on)."""
+
+    def __init__(self, out_dir: Path, camera_keys: list[str], max_episodes: int, fps: float,
+                 on_written: Callable[[Path], None] | None = None):
         self.out_dir = Path(out_dir)
+        self.on_written = on_written
         self.keys = camera_keys
         self.max_episodes = max_episodes
         self.fps = fps
@@ -52,5 +57,10 @@ class MediaRecorder:
             with imageio.get_writer(path, fps=self.fps, codec="libx264", quality=6, macro_block_size=8) as w:
                 for f in seq:
                     w.append_data(f)
+            written = [path]
             if ep == 0 and key == self.keys[0]:
                 imageio.imwrite(self.out_dir / "frame.png", seq[0])
+                written.append(self.out_dir / "frame.png")
+            if self.on_written is not None:
+                for f in written:
+                    self.on_written(f)

@@ -20,6 +20,7 @@ Suite card (tasks/<suite>.yaml)::
           app: kitless            # or isaacsim (Isaac Sim through the app launcher)
           cfg: {scene.env_spacing: 0.0}   # dotted overrides of the env cfg
           start_state: cartpole   # harness-side start-state sampler (arena_eval.envs.starts)
+          resources: {cpus: 1, gpus: 0}   # what one shard needs on Ray (default: 1 CPU; 1 GPU on cuda)
         observations:             # modality key -> where the env provides it
           state.pole: {source: policy, index: [0, 2]}
           state.hand: {constant: [0.0, 0.0]}   # a key the robot lacks, held at fixed values
@@ -179,6 +180,12 @@ class EnvSpec:
     cfg: dict[str, Any] = dataclasses.field(default_factory=dict)
     start_state: str | None = None
     requires: tuple[str, ...] = ()  # modules to import first (they register the id), e.g. isaaclab_arena
+    cpus: float = 1.0  # Ray resources of one shard (env plus in-process policy)
+    gpus: float | None = None  # None: 1 when the env's device is cuda, else 0
+
+    @property
+    def num_gpus(self) -> float:
+        return self.gpus if self.gpus is not None else (1.0 if self.device.startswith("cuda") else 0.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,6 +238,37 @@ class TaskSpec:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def to_card(self) -> dict[str, Any]:
+        """This task as a suite card's task mapping (plain YAML/JSON types);
+        `task_from_card(t.to_card(), t.source) == t`. Ray workers rebuild tasks from it."""
+        e = self.env
+        env: dict[str, Any] = {
+            "id": e.id, "backend": e.backend, "app": e.app, "physics": e.physics, "device": e.device,
+            "num_envs": e.num_envs, "cfg": dict(e.cfg), "start_state": e.start_state, "requires": list(e.requires),
+            "resources": {"cpus": e.cpus, "gpus": e.gpus},
+        }
+        obs = {
+            k: {"constant": list(o.constant)} if o.constant is not None
+            else {"source": o.source, "index": list(o.index) if o.index else None}
+            for k, o in self.observations.items()
+        }
+        acts = {
+            k: {"dim": a.dim, "low": a.low, "high": a.high, "ignore": a.ignore, "fill": list(a.fill) if a.fill is not None else None}
+            for k, a in self.actions.items()
+        }
+        return {
+            "name": self.name, "instruction": self.instruction, "max_steps": self.max_steps, "episodes": self.episodes,
+            "success": "time_limit" if self.success.kind == "time_limit" else {"term": self.success.term},
+            "env": env, "observations": obs, "actions": acts, "failure_terms": list(self.failure_terms),
+            "failure_when": {k: {"key": f.key, "index": f.index, "outside": list(f.outside)} for k, f in self.failure_when.items()},
+            "expert": self.expert,
+        }
+
+
+def task_from_card(card: Any, where: str) -> TaskSpec:
+    """One task from its card mapping (the inverse of `TaskSpec.to_card`)."""
+    return _parse_task(_Reader(card, where, ""))
+
 
 @dataclasses.dataclass(frozen=True)
 class SuiteSpec:
@@ -276,6 +314,7 @@ def _parse_env(r: _Reader) -> EnvSpec:
         cfg=dict(r.get("cfg", dict, {})),
         start_state=r.get("start_state", str, None),
         requires=tuple(r.get("requires", list, [])),
+        **_parse_resources(r.sub("resources", {})),
     )
     if not all(isinstance(m, str) and re.match(r"^[A-Za-z_][A-Za-z0-9_.]*$", m) for m in spec.requires):
         raise UserError("expected a list of Python module names", where=r.where, field=r.field("requires"))
@@ -284,6 +323,17 @@ def _parse_env(r: _Reader) -> EnvSpec:
             raise UserError(f"cfg override key {k!r} must be a dotted attribute path", where=r.where, field=r.field("cfg"))
     r.finish()
     return spec
+
+
+def _parse_resources(r: _Reader) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, default in (("cpus", 1.0), ("gpus", None)):
+        v = r.get(name, float, default)
+        if v is not None and v < 0:
+            raise UserError(f"expected a number >= 0, got {v}", where=r.where, field=r.field(name))
+        out[name] = v
+    r.finish()
+    return out
 
 
 def _parse_success(value: Any, where: str, field: str) -> SuccessSpec:
@@ -459,6 +509,12 @@ class PolicySpec:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def to_card(self) -> dict[str, Any]:
+        """This policy as a policy card mapping; `parse_policy(p.to_card(), p.source) == p`."""
+        d = self.to_dict()
+        d.pop("source")
+        return d
 
 
 def parse_policy(data: Any, where: str) -> PolicySpec:
