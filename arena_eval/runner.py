@@ -16,7 +16,7 @@ import dataclasses
 import time
 import zlib
 from collections import deque
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import numpy as np
 from tqdm import tqdm
@@ -109,6 +109,17 @@ def _chunk_of(acts: dict[str, Any], key: str, slot: ActionSlot, row: int, steps:
     return np.broadcast_to(np.asarray(slot.fill or (0.0,) * slot.dim, np.float32), (steps, slot.dim))
 
 
+class Trace(Protocol):
+    """Sees every step of every episode (e.g. `dataset.EpisodeTrace` writes datasets):
+    `step` gets the observation each action was chosen on and that action, per slot."""
+
+    def start(self, slot: int, episode: PlannedEpisode) -> None: ...
+
+    def step(self, slots: list[int], obs: dict[str, np.ndarray], action: dict[str, np.ndarray]) -> None: ...
+
+    def finish(self, slot: int, record: EpisodeRecord) -> None: ...
+
+
 def run_task(
     env: BatchedEnv,
     policy: Policy,
@@ -117,9 +128,11 @@ def run_task(
     on_record: Callable[[EpisodeRecord], None],
     progress: bool = True,
     media: MediaRecorder | None = None,
+    trace: Trace | None = None,
 ) -> Timing:
     """Run the given planned episodes of one task; each ends in exactly one record.
-    `media` records the camera frames of the first episodes (see `media.py`)."""
+    `media` records the camera frames of the first episodes (see `media.py`); `trace` sees
+    every step (see `Trace`)."""
     n = env.num_envs
     timing = Timing()
     t_start = time.perf_counter()
@@ -137,19 +150,20 @@ def run_task(
     def finish(slot: int, outcome: str, reason: str) -> None:
         ep = slot_ep[slot]
         assert ep is not None
-        on_record(
-            EpisodeRecord(
-                task=task.name,
-                episode=ep.episode,
-                seed=ep.seed,
-                outcome=outcome,
-                reason=reason,
-                steps=int(slot_steps[slot]),
-                slot=slot,
-                init_state=slot_init[slot],
-                timing={"wall_s": round(time.perf_counter() - slot_t0[slot], 6)},
-            )
+        rec = EpisodeRecord(
+            task=task.name,
+            episode=ep.episode,
+            seed=ep.seed,
+            outcome=outcome,
+            reason=reason,
+            steps=int(slot_steps[slot]),
+            slot=slot,
+            init_state=slot_init[slot],
+            timing={"wall_s": round(time.perf_counter() - slot_t0[slot], 6)},
         )
+        on_record(rec)
+        if trace is not None:
+            trace.finish(slot, rec)
         slot_ep[slot] = None
         if media is not None:
             media.finish(slot)
@@ -173,6 +187,8 @@ def run_task(
             slot_ep[s], slot_init[s], slot_steps[s], slot_t0[s], chunk[s] = e, init, 0, now, None
             if media is not None:
                 media.start(s, e.episode, obs)
+            if trace is not None:
+                trace.start(s, e)
 
     try:
         start(list(range(n)))
@@ -207,6 +223,8 @@ def run_task(
                 for k in task.actions:
                     action[k][s] = c[k][chunk_pos[s]]
                 chunk_pos[s] += 1
+            if trace is not None:
+                trace.step(active, obs, action)
             t0 = time.perf_counter()
             try:
                 res = env.step_eval(action)
