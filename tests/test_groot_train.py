@@ -1,0 +1,99 @@
+"""train_small.py and eval_open_loop.py on a synthetic LeRobot v2 dataset (no simulator):
+training lowers the open-loop error far below the untrained model's, the checkpoint is in the
+real layout and loads strictly, and mistakes are one line with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from arena_eval.dataset import LeRobotDataset, LeRobotWriter
+from arena_eval.open_loop import evaluate_open_loop
+from arena_eval.policies import make_policy
+from arena_eval.policies.groot.train import train
+from arena_eval.specs import load_policy
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    """8 episodes of a damped rotation from random starts; the action is a linear function of
+    the state, so a chunk of future actions follows from the current state."""
+    root = tmp_path_factory.mktemp("data") / "ds"
+    w = LeRobotWriter(root, fps=20, state={"state.s": 2}, action={"action.a": 1}, video={})
+    rng = np.random.default_rng(0)
+    for _ in range(8):
+        c, d = np.cos(0.15), np.sin(0.15)
+        s = [rng.uniform(-1, 1, 2)]
+        for _ in range(39):
+            s.append(0.97 * np.array([[c, -d], [d, c]]) @ s[-1])
+        s = np.array(s, np.float32)
+        a = (0.5 * s[:, :1] - 0.3 * s[:, 1:]).astype(np.float32)
+        w.add_episode("follow the line", {"state.s": s}, {"action.a": a}, {})
+    w.close()
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(data, tmp_path_factory) -> tuple[Path, Path]:
+    base = tmp_path_factory.mktemp("ckpt")
+    good = train(data, base / "trained", steps=600, batch=32, lr=2e-3, threads=1, holdout=2, progress=False)
+    untrained = train(data, base / "untrained", steps=0, threads=1, holdout=2, progress=False)
+    return good, untrained
+
+
+def test_training_beats_the_untrained_model_open_loop(data, trained):
+    ds = LeRobotDataset(data)
+    mse = {}
+    for name, card in zip(("trained", "untrained"), trained):
+        policy = make_policy(load_policy(str(card)))
+        rows = evaluate_open_loop(policy, ds, [0, 1], None)  # trained on: does training fit?
+        mse[name] = float(np.mean([r["mse"] for r in rows]))
+    assert mse["trained"] < 0.1 * mse["untrained"], mse
+
+
+def test_checkpoint_layout_and_training_log(trained):
+    out = trained[0].parent
+    assert (out / "checkpoint" / "config.json").is_file()
+    assert (out / "checkpoint" / "experiment_cfg" / "metadata.json").is_file()
+    assert list((out / "checkpoint").glob("*.safetensors"))
+    meta = json.loads((out / "checkpoint" / "experiment_cfg" / "metadata.json").read_text())
+    stats = meta["new_embodiment"]["statistics"]
+    assert set(stats["state"]) == {"s"} and set(stats["action"]) == {"a"}
+    log = json.loads((out / "train.json").read_text())
+    assert log["train_episodes"] == list(range(6)) and log["holdout_episodes"] == [6, 7]
+    assert log["loss_every_100"][-1] < log["loss_every_100"][0]
+
+
+def _run(script, *args):
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / script), *args], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+
+
+def test_open_loop_script_defaults_to_the_held_out_episodes(data, trained, tmp_path):
+    r = _run("eval_open_loop.py", "--policy", str(trained[0]), "--data", str(data), "--out", str(tmp_path / "ol"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    summary = json.loads((tmp_path / "ol" / "open_loop.json").read_text())
+    assert summary["episodes"] == [6, 7] and set(summary["mse_per_key"]) == {"action.a"}
+    assert (tmp_path / "ol" / "episode_000006.png").is_file() and (tmp_path / "ol" / "open_loop.csv").is_file()
+    assert "mean MSE" in r.stdout
+
+
+@pytest.mark.parametrize("script, args, words", [
+    ("eval_open_loop.py", ["--episodes", "99"], "not in the dataset"),
+    ("eval_open_loop.py", ["--episodes", "x"], "--episodes"),
+    ("train_small.py", ["--holdout", "8"], "need more than --holdout 8"),
+    ("train_small.py", ["--steps", "-1"], "--steps"),
+])
+def test_mistakes_are_one_line(data, trained, tmp_path, script, args, words):
+    common = (["--policy", str(trained[0]), "--data", str(data), "--out", str(tmp_path / "o")]
+              if script == "eval_open_loop.py" else ["--data", str(data), "--out", str(tmp_path / "o")])
+    r = _run(script, *common, *args)
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
