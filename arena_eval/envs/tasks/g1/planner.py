@@ -115,11 +115,13 @@ def pick_place_plan(
     lift: float = 0.10,
     out: float = 0.03,
     transit: float = 2.0,
+    settle: float = 0.6,
 ) -> Plan:
     """Targets for [left arm 7, right arm 7, waist yaw/roll/pitch 3]: squeeze the box, lift,
     turn the waist by `turn`, lower to `place_z` at `place_xy` (in the waist-turned frame),
     open and retreat. The carry (turn) phase lasts `transit` seconds; a moving base can use it
-    (`Plan.transit` gives its time window)."""
+    (`Plan.transit` gives its time window); the arms then hold still for `settle` seconds, so
+    a swing of the box in the grip dies down before it is lowered."""
     sq = Squeeze()
     w = box_size[1]
     waist0, waist1 = np.zeros(3), np.array([turn, 0.0, 0.0])
@@ -138,6 +140,7 @@ def pick_place_plan(
         segs.append((1.2 / 4, wp(c + (top - c) * k / 4, -squeeze, waist0)))
     t_transit = sum(d for d, _ in segs)
     segs.append((transit, np.concatenate([segs[-1][1][:14], waist1])))  # turn (or carry) to the bin
+    segs.append((settle, segs[-1][1]))
     down = np.array([place_xy[0], place_xy[1], place_z])
     for k in range(1, 5):  # lower into the bin
         segs.append((2.4 / 4, wp(top + (down - top) * k / 4, -squeeze, waist1)))
