@@ -291,7 +291,8 @@ class RayBackend:
             else:
                 ray.init(address=address, **kw)
         except ConnectionError as e:
-            raise UserError(f"cannot reach the Ray cluster at {address!r} ({str(e).splitlines()[0]})", field="--ray")
+            hint = "" if os.environ.get("RAY_AUTH_MODE") else "; if it uses token authentication, set RAY_AUTH_MODE=token"
+            raise UserError(f"cannot reach the Ray cluster at {address!r} ({str(e).splitlines()[0]}){hint}", field="--ray")
         self.queue = Queue(actor_options={"num_cpus": 0})
         self.task = ray.remote(max_calls=1, max_retries=0)(_ray_shard)
         self.refs: dict[Any, tuple[int, int]] = {}

@@ -285,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.ray is None and (args.ray_cpus is not None or args.shard_size is not None):
         raise UserError("--ray-cpus and --shard-size need --ray", field="--ray")
+    if args.ray_cpus is not None and args.ray != "local":
+        raise UserError("--ray-cpus sets the size of a cluster started here (--ray local); an existing cluster "
+                        "has its own", field="--ray-cpus")
     if args.shard_size is not None and args.shard_size < 1:
         raise UserError(f"expected an integer >= 1, got {args.shard_size}", field="--shard-size")
     if args.ray_retries < 0:

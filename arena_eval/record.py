@@ -10,12 +10,34 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from .dataset import EpisodeTrace, LeRobotWriter, dataset_layout
 from .errors import UserError
 from .evaluate import git_info
 from .policies import make_policy
 from .runner import make_plan, run_task
 from .specs import load_policy, load_suite, override, select_tasks
+
+
+class NoisyActions:
+    """Wraps a batched env: every action sent gets Gaussian noise (clipped to the key's
+    bounds), drawn from one generator seeded by the run seed. Ignored keys are untouched."""
+
+    def __init__(self, env, task, sigma: float, seed: int):
+        self.env, self.task, self.sigma = env, task, sigma
+        self.rng = np.random.default_rng([seed, 0xDA27])
+
+    def __getattr__(self, name):
+        return getattr(self.env, name)
+
+    def step_eval(self, action):
+        noisy = {}
+        for k, a in action.items():
+            slot = self.task.actions[k]
+            noisy[k] = a if slot.ignore else np.clip(
+                a + self.rng.normal(0.0, self.sigma, a.shape), slot.low, slot.high).astype(np.float32)
+        return self.env.step_eval(noisy)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,8 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True, help="dataset root; one dataset per task in <out>/<task>/")
     p.add_argument("--only-success", action="store_true", help="keep only successful episodes (demonstrations)")
+    p.add_argument("--action-noise", type=float, default=0.0, metavar="SIGMA",
+                   help="execute the policy's actions plus Gaussian noise of this std (in action units) while "
+                        "recording its clean actions (DART), so the data covers recoveries from small errors")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
+    if args.action_noise < 0:
+        raise UserError(f"expected a number >= 0, got {args.action_noise}", field="--action-noise")
     suite = load_suite(args.suite)
     suite = select_tasks(suite, [t for t in args.tasks.split(",") if t] if args.tasks else None)
     suite = override(suite, num_envs=args.num_envs, episodes=args.episodes)
@@ -46,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for task in suite.tasks:
             env = make_env(task, seed=args.seed)
+            if args.action_noise > 0:
+                env = NoisyActions(env, task, args.action_noise, args.seed)
             try:
                 policy.bind(task, env.single_observation_space, env.single_action_space)
                 state, action, video = dataset_layout(task, env.single_observation_space)
@@ -60,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                 env.close()
             (args.out / task.name / "meta" / "arena_eval.json").write_text(json.dumps({
                 "task": task.to_card(), "policy": spec.to_card(), "seed": args.seed, "only_success": args.only_success,
+                "action_noise": args.action_noise,
                 "episodes": [{"episode": r.episode, "seed": r.seed, "outcome": r.outcome, "reason": r.reason, "steps": r.steps}
                              for r in sorted(records, key=lambda r: r.episode)],
                 "kept": trace.kept, "skipped": trace.skipped, "git": git_info(), "versions": isaaclab_versions(),

@@ -247,6 +247,7 @@ def _evaluate(*args, cwd):
     (["--shard-size", "4"], "--ray"),
     (["--ray", "local", "--shard-size", "0"], "--shard-size"),
     (["--ray", "local", "--ray-retries", "-1"], "--ray-retries"),
+    (["--ray", "auto", "--ray-cpus", "2"], "--ray-cpus"),
 ])
 def test_ray_flags_are_checked(tmp_path, args, field):
     r = _evaluate("--suite", "smoke", "--policy", "zero", "--out", str(tmp_path / "o"), *args, cwd=tmp_path)

@@ -94,13 +94,31 @@ def test_killing_workers_mid_shard_still_records_every_episode_once(runs, tmp_pa
     assert comparable(out) == comparable(local)  # complete, each episode once, same outcomes
 
 
-def test_resume_on_ray_completes_a_local_run(runs, tmp_path):
+@pytest.fixture
+def ray_head(tmp_path, monkeypatch):
+    """An existing cluster, started as the README says (`ray start --head`), with Ray's
+    token authentication on (RAY_AUTH_MODE=token for the head and the driver)."""
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    ray = str(Path(sys.executable).parent / "ray")
+    port = 26379 + os.getpid() % 1000
+    start = subprocess.run([ray, "start", "--head", "--port", str(port), "--num-cpus", "2", "--include-dashboard=false",
+                            "--disable-usage-stats"], capture_output=True, text=True, timeout=180)
+    assert start.returncode == 0, start.stdout + start.stderr
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)
+
+
+def test_resume_on_an_existing_cluster_completes_a_local_run(runs, tmp_path, ray_head, monkeypatch):
+    # `--ray auto` finds the cluster through RAY_ADDRESS, as on a node of the cluster.
+    monkeypatch.setenv("RAY_ADDRESS", ray_head)
     out = tmp_path / "resumed"
     shutil.copytree(runs.random4(), out)
     lines = (out / EPISODES).read_text().splitlines(keepends=True)
     (out / EPISODES).write_text("".join(lines[:3]))
     missing = sorted(set(range(EPISODES_PER_TASK)) - {json.loads(x)["episode"] for x in lines[:3]})
-    checked(evaluate(out, "random", 4, *RAY, "--resume", "--videos", "0"))
+    checked(evaluate(out, "random", 4, "--ray", "auto", "--resume", "--videos", "0"))
     assert comparable(out) == comparable(runs.random4())
     # Only the missing episodes ran: one shard per gap-free run of them.
     runs_of_missing = 1 + sum(b != a + 1 for a, b in zip(missing, missing[1:]))
