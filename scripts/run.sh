@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up (once) and run arena-eval. Usage: scripts/run.sh eval|test|setup|python ARGS...
+# Set up (once) and run arena-eval. Usage: scripts/run.sh eval|test|gate|setup|python ARGS...
 #
 # The virtual environment lives outside the clone, keyed by the dependency files, so every
 # clone on this machine shares it and a change of dependencies builds a new one:
@@ -95,27 +95,37 @@ case "$cmd" in
         setup_venv
         cd "$REPO" && PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" "$@" ;;
     eval)
-        # The main job: the embedded default suite (SUITE=smoke) with the scripted expert and
-        # the random policy, then their comparison. SUITE=g1 runs the G1 suite the same way.
+        # The main job: the embedded default suite (SUITE=smoke) with its shipped learned
+        # policy (a small GR00T, where the suite has one), the scripted expert and the random
+        # policy, then their comparison. SUITE=g1 runs the G1 suite the same way.
         setup_venv
         cd "$REPO"
         export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"
         suite="${SUITE:-smoke}"
         stamp="$(date +%Y%m%d-%H%M%S)"
-        for policy in scripted random; do
+        policies="scripted random"
+        [ "$suite" = smoke ] && policies="small-gr00t-cartpole $policies"
+        runs=()
+        for policy in $policies; do
             say "evaluating the $suite suite (Isaac Lab kit-less on CPU) with the $policy policy"
             "$VENV/bin/python" scripts/evaluate.py --suite "$suite" --policy "$policy" \
                 --out "results/$suite-$policy-$stamp" "$@"
+            runs+=("results/$suite-$policy-$stamp")
         done
-        say "comparing the two runs"
-        "$VENV/bin/python" scripts/compare.py "results/$suite-scripted-$stamp" "results/$suite-random-$stamp" \
-            --out "results/compare-$suite-$stamp"
-        say "reports: results/$suite-scripted-$stamp/report.html, results/compare-$suite-$stamp/compare.html" ;;
+        say "comparing the runs"
+        "$VENV/bin/python" scripts/compare.py "${runs[@]}" --out "results/compare-$suite-$stamp"
+        say "reports: ${runs[0]}/report.html, results/compare-$suite-$stamp/compare.html" ;;
+    gate)
+        # The CI gate: the shipped checkpoints against their committed baselines.
+        setup_venv
+        cd "$REPO"
+        PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" scripts/ci_gate.py \
+            --out "${GATE_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/arena-eval-gate.XXXXXX")/runs}" "$@" ;;
     test)
         setup_venv; ensure_chromium
         cd "$REPO"
         say "running the tests (unit tests, then real Isaac Lab runs in subprocesses)"
         PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" -m pytest "$@" ;;
     *)
-        echo "usage: scripts/run.sh eval|test|setup|python ARGS..." >&2; exit 2 ;;
+        echo "usage: scripts/run.sh eval|test|gate|setup|python ARGS..." >&2; exit 2 ;;
 esac

@@ -1,0 +1,88 @@
+"""The shipped small GR00T checkpoints and their committed baselines (the CI gate).
+
+`.ci/run` evaluates each shipped checkpoint with its baseline's plan and runs
+check_regression against the committed baseline (`scripts/run.sh gate`). Here: every
+shipped card loads and fits its task, every baseline is complete and matches its card, and
+the gate fails when a checkpoint is replaced by a degraded one (random weights of the same
+configuration), on real Isaac Lab.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from arena_eval.results import load_run
+from arena_eval.specs import load_policy
+
+ROOT = Path(__file__).resolve().parents[1]
+GATE = yaml.safe_load((ROOT / "results" / "baselines" / "gate.yaml").read_text())
+
+
+def baseline(entry) -> Path:
+    return ROOT / "results" / "baselines" / entry["baseline"]
+
+
+@pytest.mark.parametrize("entry", GATE["gate"], ids=lambda e: e["policy"])
+def test_baselines_are_complete_and_match_their_cards(entry):
+    manifest, records = load_run(baseline(entry))
+    assert manifest["policy"]["name"] == load_policy(entry["policy"]).name
+    assert manifest["suite"]["name"] == entry["suite"] and manifest["plan"]["seed"] == entry["seed"]
+    for task, plan in manifest["plan"]["tasks"].items():
+        assert plan["episodes"] == entry["episodes"]
+        got = sorted(r.episode for r in records if r.task == task)
+        assert got == list(range(entry["episodes"]))
+    summary = json.loads((baseline(entry) / "summary.json").read_text())
+    for t in summary["tasks"]:
+        assert t["success_rate"] >= 0.5, t  # the shipped checkpoints' bar (issue 7)
+
+
+def degrade(card: Path, out: Path) -> Path:
+    """A copy of the card's checkpoint with every weight re-drawn at random (same config,
+    processor and metadata): what a broken training run or a wrong file would ship."""
+    from arena_eval.policies.groot.checkpoint import save_weights, weight_files
+    from arena_eval.policies.groot.config import load_config, load_eagle_config
+    from arena_eval.policies.groot.modeling import build_random
+
+    spec = load_policy(str(card))
+    src_ckpt = (card.parent / spec.checkpoint).resolve()
+    src_proc = (card.parent / spec.params["processor_dir"]).resolve()
+    ckpt, proc = out / "checkpoint", out / "processor"
+    shutil.copytree(src_ckpt, ckpt)
+    shutil.copytree(src_proc, proc)
+    for f in weight_files(ckpt):
+        f.unlink()
+    (ckpt / "model.safetensors.index.json").unlink(missing_ok=True)
+    cfg = load_config(ckpt)
+    model = build_random(cfg, load_eagle_config(proc, cfg.model_type), seed=12345)
+    save_weights(model.state_dict(), ckpt, 1)
+    data = yaml.safe_load(card.read_text())
+    data.update(name=data["name"] + "-degraded", checkpoint="checkpoint")
+    data["params"]["processor_dir"] = "processor"
+    (out / "policy.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return out / "policy.yaml"
+
+
+@pytest.mark.isaaclab
+@pytest.mark.parametrize("entry", [e for e in GATE["gate"] if e.get("degrade_test", True)], ids=lambda e: e["policy"])
+def test_the_gate_fails_a_degraded_checkpoint(entry, tmp_path):
+    card = degrade(ROOT / "policies" / f"{entry['policy']}.yaml", tmp_path / "degraded")
+    run = tmp_path / "run"
+    py = sys.executable
+    ev = subprocess.run(
+        [py, "scripts/evaluate.py", "--suite", entry["suite"], "--policy", str(card), "--episodes", str(entry["episodes"]),
+         "--seed", str(entry["seed"]), "--out", str(run), "--no-progress", "--videos", "0",
+         *(["--tasks", ",".join(entry["tasks"])] if entry.get("tasks") else [])],
+        cwd=ROOT, capture_output=True, text=True, timeout=1800,
+    )
+    assert ev.returncode == 0, ev.stderr[-3000:]
+    gate = subprocess.run([py, "scripts/check_regression.py", "--baseline", str(baseline(entry)), "--candidate", str(run)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert gate.returncode == 1, gate.stdout + gate.stderr
+    assert "worse" in (gate.stdout + gate.stderr).lower()
