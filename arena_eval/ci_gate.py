@@ -37,6 +37,13 @@ def load_entries(path: Path = GATE_FILE) -> list[dict]:
     return entries
 
 
+def evaluate_command(entry: dict, policy: str, out: Path) -> list[str]:
+    """The evaluation of one gate entry with its baseline's plan, for `policy` (a card name or path)."""
+    return [sys.executable, str(REPO_ROOT / "scripts" / "evaluate.py"), "--suite", entry["suite"], "--policy", policy,
+            "--episodes", str(entry["episodes"]), "--seed", str(entry["seed"]), "--out", str(out), "--no-progress",
+            "--videos", "0", *(["--tasks", ",".join(entry["tasks"])] if entry.get("tasks") else [])]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="ci_gate.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", type=Path, required=True, help="directory for the gate's runs (must not exist)")
@@ -47,9 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     worst = 0
     for e in load_entries(a.gate_file):
         run = a.out / e["policy"]
-        cmd = [sys.executable, str(REPO_ROOT / "scripts" / "evaluate.py"), "--suite", e["suite"], "--policy", e["policy"],
-               "--episodes", str(e["episodes"]), "--seed", str(e["seed"]), "--out", str(run), "--no-progress",
-               "--videos", "0", *(["--tasks", ",".join(e["tasks"])] if e.get("tasks") else [])]
+        cmd = evaluate_command(e, e["policy"], run)
         print(f"gate: evaluating {e['policy']} on {e['suite']} ({e['episodes']} episodes, seed {e['seed']})", flush=True)
         proc = subprocess.run(cmd, cwd=REPO_ROOT)
         if proc.returncode != 0:

@@ -112,7 +112,7 @@ def run_shard(job: dict[str, Any], shard: dict[str, Any], emit: Callable[..., No
     """Run one shard in this process; `emit("record", json)` and `emit("file", relpath,
     bytes)` as episodes end. Returns {"status": "ok", "timing": ...}, or the user error or
     run-stopping fault that ended it (the driver raises it)."""
-    from .envs import make_env
+    from .evaluate import task_env
     from .media import MediaRecorder
     from .policies import make_policy
     from .runner import run_task
@@ -126,18 +126,10 @@ def run_shard(job: dict[str, Any], shard: dict[str, Any], emit: Callable[..., No
         return {"status": "user_error", "message": str(e)}
     eps = [PlannedEpisode(name, int(e), int(s)) for e, s in shard["episodes"]]
     try:
-        env = make_env(task, seed=job["seed"])
-        try:
-            policy.bind(task, env.single_observation_space, env.single_action_space)
-            cams = [k for k in task.observations if k.startswith("video.")]
-            with tempfile.TemporaryDirectory(prefix="arena-eval-shard-") as tmp:
-                media = MediaRecorder(
-                    Path(tmp), cams, job["videos"], fps=1.0 / getattr(env, "step_dt", 0.02),
-                    on_written=lambda p: emit("file", f"media/{name}/{p.name}", p.read_bytes()),
-                )
-                timing = run_task(env, policy, task, eps, lambda r: emit("record", r.to_json()), progress=False, media=media)
-        finally:
-            env.close()
+        with task_env(task, policy, job["seed"]) as env, tempfile.TemporaryDirectory(prefix="arena-eval-shard-") as tmp:
+            media = MediaRecorder.for_task(Path(tmp), task, env, job["videos"],
+                                           on_written=lambda p: emit("file", f"media/{name}/{p.name}", p.read_bytes()))
+            timing = run_task(env, policy, task, eps, lambda r: emit("record", r.to_json()), progress=False, media=media)
     except UserError as e:
         return {"status": "user_error", "message": str(e)}
     except (SimulatorError, PolicyUnavailable) as e:

@@ -7,6 +7,7 @@ removes the directory again, so no half-written results are left behind.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -18,15 +19,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from . import __version__
 from .errors import RunStopped, UserError
 from .media import MediaRecorder
-from .policies import make_policy
+from .envs.base import BatchedEnv
+from .policies import Policy, make_policy
 from .results import EPISODES, MANIFEST, RunWriter, load_manifest, read_records, write_json_atomic
 from .runner import PlannedEpisode, Timing, make_plan, run_task
-from .specs import REPO_ROOT, PolicySpec, SuiteSpec
+from .specs import REPO_ROOT, PolicySpec, SuiteSpec, TaskSpec
 
 
 @dataclasses.dataclass
@@ -69,6 +71,19 @@ def content_hash(paths: list[str]) -> str | None:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
     return h.hexdigest()
+
+
+@contextlib.contextmanager
+def task_env(task: TaskSpec, policy: Policy, seed: int) -> Iterator[BatchedEnv]:
+    """The task's env with the policy bound to it (UserError on a mismatch), closed after."""
+    from .envs import make_env
+
+    env = make_env(task, seed=seed)
+    try:
+        policy.bind(task, env.single_observation_space, env.single_action_space)
+        yield env
+    finally:
+        env.close()
 
 
 def default_run_dir(suite: SuiteSpec, policy: PolicySpec) -> Path:
@@ -155,7 +170,6 @@ def evaluate(cfg: EvalConfig) -> Path:
     manifest = build_manifest(cfg, plan, policy.checkpoint_files())
     fresh, manifest = prepare_run_dir(cfg, manifest)
 
-    from .envs import make_env
     from .envs.isaaclab import check_env_ids
 
     check_env_ids(list(suite.tasks))
@@ -187,15 +201,10 @@ def evaluate(cfg: EvalConfig) -> Path:
             for task in suite.tasks:
                 if not todo[task.name]:
                     continue
-                env = make_env(task, seed=cfg.seed)
-                try:
-                    policy.bind(task, env.single_observation_space, env.single_action_space)
+                with task_env(task, policy, cfg.seed) as env:
                     w = open_writer()
-                    cams = [k for k in task.observations if k.startswith("video.")]
-                    media = MediaRecorder(cfg.out / "media" / task.name, cams, cfg.videos, fps=1.0 / getattr(env, "step_dt", 0.02))
+                    media = MediaRecorder.for_task(cfg.out / "media" / task.name, task, env, cfg.videos)
                     total.add(run_task(env, policy, task, todo[task.name], w.append, progress=cfg.progress, media=media))
-                finally:
-                    env.close()
     except UserError:
         recorded = writer is not None and bool(writer.done)
         if writer is not None:

@@ -26,6 +26,13 @@ class MediaRecorder:
         self.frames: dict[int, dict[str, list[np.ndarray]]] = {}  # slot -> key -> frames
         self.episode: dict[int, int] = {}
 
+    @classmethod
+    def for_task(cls, out_dir: Path, task, env, max_episodes: int,
+                 on_written: Callable[[Path], None] | None = None) -> "MediaRecorder":
+        """A recorder of the task's cameras at the env's control rate."""
+        cams = [k for k in task.observations if k.startswith("video.")]
+        return cls(out_dir, cams, max_episodes, fps=1.0 / getattr(env, "step_dt", 0.02), on_written=on_written)
+
     @property
     def active(self) -> bool:
         return bool(self.keys) and self.max_episodes > 0

@@ -131,14 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                "mse_per_key": {c[4:]: float(table[c].mean()) for c in table.columns if c.startswith("mse.")},
                "trajectories": rows}
     (out / "open_loop.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(table.to_markdown(index=False, floatfmt=".4g") if _has_tabulate() else table.to_string(index=False))
+    print(table.to_string(index=False))
     print(f"\nmean MSE {summary['mse']:.4g} over {len(eps)} trajectories; written to {out}")
     return 0
 
-
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-    except ImportError:
-        return False
-    return True

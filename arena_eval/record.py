@@ -14,7 +14,7 @@ import numpy as np
 
 from .dataset import EpisodeTrace, LeRobotWriter, dataset_layout
 from .errors import UserError
-from .evaluate import git_info
+from .evaluate import git_info, task_env
 from .policies import make_policy
 from .runner import make_plan, run_task
 from .specs import load_policy, load_suite, override, select_tasks
@@ -66,17 +66,14 @@ def main(argv: list[str] | None = None) -> int:
     plan = make_plan(suite, args.seed)
     policy = make_policy(spec)
 
-    from .envs import make_env
     from .envs.isaaclab import check_env_ids, isaaclab_versions
 
     check_env_ids(list(suite.tasks))
     try:
         for task in suite.tasks:
-            env = make_env(task, seed=args.seed)
-            if args.action_noise > 0:
-                env = NoisyActions(env, task, args.action_noise, args.seed)
-            try:
-                policy.bind(task, env.single_observation_space, env.single_action_space)
+            with task_env(task, policy, args.seed) as env:
+                if args.action_noise > 0:
+                    env = NoisyActions(env, task, args.action_noise, args.seed)
                 state, action, video = dataset_layout(task, env.single_observation_space)
                 fps = 1.0 / getattr(env, "step_dt", 0.02)
                 writer = LeRobotWriter(args.out / task.name, fps=fps, state=state, action=action, video=video,
@@ -85,8 +82,6 @@ def main(argv: list[str] | None = None) -> int:
                 records = []
                 run_task(env, policy, task, plan[task.name], records.append, progress=not args.no_progress, trace=trace)
                 writer.close()
-            finally:
-                env.close()
             (args.out / task.name / "meta" / "arena_eval.json").write_text(json.dumps({
                 "task": task.to_card(), "policy": spec.to_card(), "seed": args.seed, "only_success": args.only_success,
                 "action_noise": args.action_noise,

@@ -18,18 +18,19 @@ from pathlib import Path
 import pytest
 import yaml
 
+from arena_eval.ci_gate import GATE_FILE, evaluate_command, load_entries
 from arena_eval.results import load_run
 from arena_eval.specs import load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
-GATE = yaml.safe_load((ROOT / "results" / "baselines" / "gate.yaml").read_text())
+ENTRIES = load_entries()
 
 
 def baseline(entry) -> Path:
-    return ROOT / "results" / "baselines" / entry["baseline"]
+    return GATE_FILE.parent / entry["baseline"]
 
 
-@pytest.mark.parametrize("entry", GATE["gate"], ids=lambda e: e["policy"])
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e["policy"])
 def test_baselines_are_complete_and_match_their_cards(entry):
     manifest, records = load_run(baseline(entry))
     assert manifest["policy"]["name"] == load_policy(entry["policy"]).name
@@ -70,17 +71,12 @@ def degrade(card: Path, out: Path) -> Path:
 
 
 @pytest.mark.isaaclab
-@pytest.mark.parametrize("entry", [e for e in GATE["gate"] if e.get("degrade_test", True)], ids=lambda e: e["policy"])
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.get("degrade_test", True)], ids=lambda e: e["policy"])
 def test_the_gate_fails_a_degraded_checkpoint(entry, tmp_path):
     card = degrade(ROOT / "policies" / f"{entry['policy']}.yaml", tmp_path / "degraded")
     run = tmp_path / "run"
     py = sys.executable
-    ev = subprocess.run(
-        [py, "scripts/evaluate.py", "--suite", entry["suite"], "--policy", str(card), "--episodes", str(entry["episodes"]),
-         "--seed", str(entry["seed"]), "--out", str(run), "--no-progress", "--videos", "0",
-         *(["--tasks", ",".join(entry["tasks"])] if entry.get("tasks") else [])],
-        cwd=ROOT, capture_output=True, text=True, timeout=1800,
-    )
+    ev = subprocess.run(evaluate_command(entry, str(card), run), cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert ev.returncode == 0, ev.stderr[-3000:]
     gate = subprocess.run([py, "scripts/check_regression.py", "--baseline", str(baseline(entry)), "--candidate", str(run)],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
