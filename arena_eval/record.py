@@ -21,8 +21,11 @@ from .specs import load_policy, load_suite, override, select_tasks
 
 
 class NoisyActions:
-    """Wraps a batched env: every action sent gets Gaussian noise (clipped to the key's
-    bounds), drawn from one generator seeded by the run seed. Ignored keys are untouched."""
+    """Wraps a batched env: every action sent gets Gaussian noise, drawn from one generator
+    seeded by the run seed. Ignored keys are untouched. The noise never carries an action past
+    the key's bounds, but an action the policy itself sent beyond them is not pulled back: a
+    card's bounds may only box in the random policy (the G1 arms' +-1.5 rad), and clipping
+    the expert's plan to them breaks its grasps."""
 
     def __init__(self, env, task, sigma: float, seed: int):
         self.env, self.task, self.sigma = env, task, sigma
@@ -36,7 +39,8 @@ class NoisyActions:
         for k, a in action.items():
             slot = self.task.actions[k]
             noisy[k] = a if slot.ignore else np.clip(
-                a + self.rng.normal(0.0, self.sigma, a.shape), slot.low, slot.high).astype(np.float32)
+                a + self.rng.normal(0.0, self.sigma, a.shape), np.minimum(a, slot.low), np.maximum(a, slot.high)
+            ).astype(np.float32)
         return self.env.step_eval(noisy)
 
 

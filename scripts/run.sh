@@ -103,12 +103,16 @@ case "$cmd" in
         export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"
         suite="${SUITE:-smoke}"
         stamp="$(date +%Y%m%d-%H%M%S)"
-        policies="scripted random"
-        [ "$suite" = smoke ] && policies="small-gr00t-cartpole $policies"
+        # The suite's shipped checkpoints (those gated in results/baselines/gate.yaml), each on
+        # the tasks it was trained for, as "policy:task,task" (no tasks: the whole suite).
+        shipped="$("$VENV/bin/python" -c 'import sys
+from arena_eval.ci_gate import load_entries
+print(" ".join(e["policy"] + ":" + ",".join(e.get("tasks") or []) for e in load_entries() if e["suite"] == sys.argv[1]))' "$suite")"
         runs=()
-        for policy in $policies; do
-            say "evaluating the $suite suite (Isaac Lab kit-less on CPU) with the $policy policy"
-            "$VENV/bin/python" scripts/evaluate.py --suite "$suite" --policy "$policy" \
+        for item in $shipped scripted: random:; do
+            policy="${item%%:*}" tasks="${item#*:}"
+            say "evaluating the $suite suite (Isaac Lab kit-less on CPU) with the $policy policy${tasks:+ on $tasks}"
+            "$VENV/bin/python" scripts/evaluate.py --suite "$suite" --policy "$policy" ${tasks:+--tasks "$tasks"} \
                 --out "results/$suite-$policy-$stamp" "$@"
             runs+=("results/$suite-$policy-$stamp")
         done

@@ -151,3 +151,25 @@ def test_record_script_on_the_smoke_suite(tmp_path):
         # The recorded action is the expert's on the recorded state: rows line up.
         u = np.clip(sum(g * e[k][:, 0] for k, g in gains.items()), -1, 1)
         np.testing.assert_allclose(e["action.cart_force"][:, 0], u, rtol=1e-5, atol=1e-6)
+
+
+def test_action_noise_stays_in_bounds_but_never_pulls_the_policy_back():
+    """DART noise is bounded by the card's bounds, yet an action the policy itself sends
+    beyond them (an expert's elbow past the random policy's +-1.5 rad) is kept as sent."""
+    from types import SimpleNamespace
+
+    from arena_eval.record import NoisyActions
+
+    sent = []
+    env = SimpleNamespace(step_eval=lambda a: sent.append(a))
+    slot = SimpleNamespace(ignore=False, low=np.full(3, -1.5, np.float32), high=np.full(3, 1.5, np.float32))
+    task = SimpleNamespace(actions={"action.arm": slot, "action.hand": SimpleNamespace(ignore=True)})
+    noisy = NoisyActions(env, task, sigma=0.5, seed=0)
+    clean = np.tile(np.array([[0.0, 1.5, 2.4]], np.float32), (200, 1))
+    hand = np.ones((200, 2), np.float32)
+    noisy.step_eval({"action.arm": clean, "action.hand": hand})
+    got = sent[0]["action.arm"]
+    assert got.dtype == np.float32 and np.array_equal(sent[0]["action.hand"], hand)
+    assert got[:, :2].min() >= -1.5 and got[:, :2].max() <= 1.5 and got[:, 0].std() > 0.3
+    assert got[:, 2].min() >= -1.5 and got[:, 2].max() <= 2.4 and (got[:, 2] < 2.4).any()
+    assert np.isclose(got[:, 2], 2.4).sum() > 50  # noise past the policy's own value is clipped there
