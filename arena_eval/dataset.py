@@ -247,6 +247,21 @@ class LeRobotDataset:
     def keys(self, kind: str) -> list[str]:
         return [f"{kind}.{k}" for k in self.modality.get(kind, {})]
 
+    def stats(self) -> dict[str, dict[str, list[float]]]:
+        """meta/stats.json, or the same computed when the dataset has none."""
+        path = self.root / "meta" / "stats.json"
+        return json.loads(path.read_text()) if path.is_file() else compute_stats(self.root)
+
+    def constant_actions(self) -> list[str]:
+        """Action keys that no episode ever varies (the hands of a robot with no finger joints,
+        commands a fixed-base task drops): nothing to learn or to score."""
+        flat, out = self.stats()["action"], []
+        for key in self.keys("action"):
+            sl = self.modality["action"][key.split(".", 1)[1]]
+            if np.all(np.asarray(flat["max"][sl["start"]:sl["end"]]) == np.asarray(flat["min"][sl["start"]:sl["end"]])):
+                out.append(key)
+        return out
+
     def load(self, i: int, video: bool = True) -> dict[str, Any]:
         """Episode i as {state.<k>: [T, D], action.<k>: [T, D], video.<k>: [T, H, W, 3],
         annotation: instruction}."""

@@ -24,8 +24,10 @@ from .policies.base import Policy
 from .specs import ANNOTATION_KEY, load_policy
 
 
-def rollout(policy: Policy, episode: dict[str, Any], seed: int) -> dict[str, np.ndarray]:
-    """The policy's chunks along one recorded episode, cut to its length: key -> [T, D]."""
+def rollout(policy: Policy, episode: dict[str, Any], seed: int, optional: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """The policy's chunks along one recorded episode, cut to its length: key -> [T, D]. The
+    policy must give every recorded action key but those in `optional` (keys constant in
+    the dataset, which a checkpoint trained on it leaves out)."""
     keys = [k for k in episode if k.startswith("action.")]
     t = len(episode[keys[0]])
     h = policy.action_horizon
@@ -35,10 +37,10 @@ def rollout(policy: Policy, episode: dict[str, Any], seed: int) -> dict[str, np.
     slots = np.arange(len(idx))
     policy.reset(slots, [seed * 100_003 + int(i) for i in slots])
     pred = policy.get_action(obs, slots)
-    missing = sorted(set(keys) - set(pred))
+    missing = sorted(set(keys) - set(pred) - set(optional))
     if missing:
         raise UserError(f"policy {policy.spec.name!r} gives no {', '.join(missing)}, which the dataset records")
-    return {k: np.asarray(pred[k]).reshape(-1, pred[k].shape[-1])[:t] for k in keys}
+    return {k: np.asarray(pred[k]).reshape(-1, pred[k].shape[-1])[:t] for k in keys if k in pred}
 
 
 def plot(path: Path, recorded: dict[str, np.ndarray], predicted: dict[str, np.ndarray], horizon: int, title: str) -> None:
@@ -73,9 +75,10 @@ def plot(path: Path, recorded: dict[str, np.ndarray], predicted: dict[str, np.nd
 def evaluate_open_loop(policy: Policy, ds: LeRobotDataset, episodes: list[int], out: Path | None,
                        seed: int = 0, plots: bool = True) -> list[dict[str, Any]]:
     rows = []
+    constant = tuple(ds.constant_actions())
     for i in episodes:
         ep = ds.load(i, video=bool(ds.keys("video")))
-        pred = rollout(policy, ep, seed + i)
+        pred = rollout(policy, ep, seed + i, optional=constant)
         rec = {k: ep[k] for k in pred}
         row: dict[str, Any] = {"episode": i, "length": len(next(iter(rec.values())))}
         for k in pred:

@@ -26,7 +26,7 @@ def data(tmp_path_factory) -> Path:
     """8 episodes of a damped rotation from random starts; the action is a linear function of
     the state, so a chunk of future actions follows from the current state."""
     root = tmp_path_factory.mktemp("data") / "ds"
-    w = LeRobotWriter(root, fps=20, state={"state.s": 2}, action={"action.a": 1}, video={})
+    w = LeRobotWriter(root, fps=20, state={"state.s": 2}, action={"action.a": 1, "action.hand": 2}, video={})
     rng = np.random.default_rng(0)
     for _ in range(8):
         c, d = np.cos(0.15), np.sin(0.15)
@@ -35,7 +35,8 @@ def data(tmp_path_factory) -> Path:
             s.append(0.97 * np.array([[c, -d], [d, c]]) @ s[-1])
         s = np.array(s, np.float32)
         a = (0.5 * s[:, :1] - 0.3 * s[:, 1:]).astype(np.float32)
-        w.add_episode("follow the line", {"state.s": s}, {"action.a": a}, {})
+        # action.hand never varies (a robot with no finger joints): nothing to learn from it
+        w.add_episode("follow the line", {"state.s": s}, {"action.a": a, "action.hand": np.zeros((40, 2), np.float32)}, {})
     w.close()
     return root
 
@@ -68,6 +69,9 @@ def test_checkpoint_layout_and_training_log(trained):
     assert set(stats["state"]) == {"s"} and set(stats["action"]) == {"a"}
     log = json.loads((out / "train.json").read_text())
     assert log["train_episodes"] == list(range(6)) and log["holdout_episodes"] == [6, 7]
+    # the constant action key is left out of the model and its card
+    assert log["constant_actions_left_out"] == ["action.hand"]
+    assert set(load_policy(str(trained[0])).params["action"]) == {"action.a"}
     assert log["loss_every_100"][-1] < log["loss_every_100"][0]
 
 

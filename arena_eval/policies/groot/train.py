@@ -39,12 +39,8 @@ TAG = "new_embodiment"
 
 
 def dataset_stats(ds: LeRobotDataset, spec: TinySpec) -> dict[str, dict[str, dict[str, list[float]]]]:
-    """Per-key statistics in checkpoint-metadata form, sliced from the dataset's stats.json
-    (or computed when it has none)."""
-    from ...dataset import compute_stats
-
-    path = ds.root / "meta" / "stats.json"
-    flat = json.loads(path.read_text()) if path.is_file() else compute_stats(ds.root)
+    """Per-key statistics in checkpoint-metadata form, sliced from the dataset's stats."""
+    flat = ds.stats()
     out: dict[str, dict[str, dict[str, list[float]]]] = {}
     for kind, column in (("state", "observation.state"), ("action", "action")):
         out[kind] = {}
@@ -99,9 +95,17 @@ def train(
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     first = ds.load(0, video=video)
+    # Constant action keys carry nothing to learn, yet as flow-matching targets they drown the
+    # informative dims (a G1 lift trained with them plateaued at a loss of 0.93): leave them
+    # out of the model and its card.
+    constant = ds.constant_actions()
+    if len(constant) == len(ds.keys("action")):
+        raise UserError("every action key is constant in the recorded episodes: nothing to learn", where=str(data))
+    if constant:
+        print(f"train_small: leaving out action keys constant in every episode: {', '.join(constant)}", flush=True)
     spec = TinySpec(
         state={k.split(".", 1)[1]: first[k].shape[1] for k in ds.keys("state")},
-        action={k.split(".", 1)[1]: first[k].shape[1] for k in ds.keys("action")},
+        action={k.split(".", 1)[1]: first[k].shape[1] for k in ds.keys("action") if k not in constant},
         video={k.split(".", 1)[1]: (first[k].shape[2], first[k].shape[1]) for k in ds.keys("video")} if video else {},
     )
     ckpt, proc = out / "checkpoint", out / "processor"
@@ -154,7 +158,7 @@ def train(
     (out / "train.json").write_text(json.dumps({
         "data": str(data), "data_sha256": content_hash([str(ds.root / "data"), str(ds.root / "meta")]),
         "episodes": len(ds), "train_episodes": train_eps, "holdout_episodes": list(range(len(ds) - holdout, len(ds))),
-        "samples": int(samples.n), "steps": steps, "batch": batch, "lr": lr, "seed": seed, "threads": threads,
+        "samples": int(samples.n), "constant_actions_left_out": constant, "steps": steps, "batch": batch, "lr": lr, "seed": seed, "threads": threads,
         "video": video, "wall_s": round(time.perf_counter() - t0, 1),
         "loss_every_100": [round(float(np.mean(losses[i:i + 100])), 5) for i in range(0, len(losses), 100)],
         "parameters": sum(p.numel() for p in model.parameters()),
