@@ -112,12 +112,12 @@ def _joint_action(names: list[str]):
 
 
 def _held(center, rest_z, asset: str = "object") -> DoneTerm:
-    """Lifted clear of the table (6 cm; the experts lift 10 to 12) and held there for 1.5 s:
+    """Lifted clear of the table (6 cm; the experts lift 10 to 12) and held there for 1 s:
     a grasp that slips fails."""
     return DoneTerm(
         func=mdp.object_held_above,
         params={"height": rest_z + 0.06, "max_height": rest_z + 0.25, "center": center, "radius": 0.15,
-                "hold_steps": 75, "asset_cfg": SceneEntityCfg(asset)},
+                "hold_steps": 50, "asset_cfg": SceneEntityCfg(asset)},
     )
 
 
@@ -170,7 +170,7 @@ class GR1TableSceneCfg(InteractiveSceneCfg):
     object = _object(L.GR1_BOX, L.GR1_BOX_MASS, (*L.GR1_BOX_XY, L.GR1_BOX_REST_Z + 0.001))
     # The head camera (kit-less cameras do not follow links; the base is fixed): above and
     # in front of the face, pitched down at the table and both hands.
-    ego_cam = _camera((0.0, 0.0, 1.60), yaw_deg=0.0, pitch_deg=55.0)
+    ego_cam = _camera((0.13, 0.0, 1.58), yaw_deg=0.0, pitch_deg=65.0)
 
     def __post_init__(self):
         self.table.prim_path = "{ENV_REGEX_NS}/Table"
@@ -181,7 +181,7 @@ class GR1SortSceneCfg(GR1TableSceneCfg):
     """The table scene with the box left of centre and the tray to the robot's right."""
 
     object = _object(L.GR1_BOX, L.GR1_BOX_MASS, (*L.GR1_SORT_BOX_XY, L.GR1_BOX_REST_Z + 0.001))
-    ego_cam = _camera((0.0, 0.0, 1.60), yaw_deg=-25.0, pitch_deg=55.0)
+    ego_cam = _camera((0.13, 0.0, 1.58), yaw_deg=-30.0, pitch_deg=65.0)
 
     def __post_init__(self):
         super().__post_init__()
@@ -263,7 +263,7 @@ class DexMGGR1SortEnvCfg(DexMGGR1LiftEnvCfg):
 
     def __post_init__(self):
         super().__post_init__()
-        self.episode_length_s = 11.0
+        self.episode_length_s = 9.0
 
 
 # ------------------------------------------------------------------------------ two Pandas

@@ -111,9 +111,9 @@ def gr1_approach(pads: TwoPads, c: np.ndarray, width: float, out: float) -> list
     the table edge, then over the box, then beside its faces (sweeping in low would drag
     the hands through the table)."""
     return [
-        (0.6, pads(np.array([0.10, c[1], c[2] + 0.10]), width, out + 0.05)),
-        (0.45, pads(c + np.array([0, 0, 0.08]), width, out + 0.03)),
-        (0.45, pads(c, width, out)),
+        (0.5, pads(np.array([0.10, c[1], c[2] + 0.10]), width, out + 0.05)),
+        (0.35, pads(c + np.array([0, 0, 0.08]), width, out + 0.03)),
+        (0.35, pads(c, width, out)),
     ]
 
 
@@ -129,16 +129,16 @@ def gr1_lift_plan(box_pos, squeeze: float = 0.015, lift: float = 0.10, out: floa
     c = np.asarray(box_pos, float)
     segs = gr1_approach(pads, c, w, out)
     q = pads(c, w, -squeeze)
-    segs += [(0.8, q), (0.5, q)]
+    segs += [(0.6, q), (0.3, q)]
     for k in range(1, 7):
-        segs.append((1.5 / 6, pads(c + np.array([0, 0, lift * k / 6]), w, -squeeze)))
+        segs.append((1.2 / 6, pads(c + np.array([0, 0, lift * k / 6]), w, -squeeze)))
     segs.append((3.0, segs[-1][1]))
     plan = Plan([(d, _with_waist(q)) for d, q in segs], start=_with_waist(gr1_start()))
     plan.ik_err = pads.max_err  # for checks
     return plan
 
 
-def gr1_sort_plan(box_pos, squeeze: float = 0.015, lift: float = 0.08, out: float = 0.03, turn_s: float = 3.0) -> Plan:
+def gr1_sort_plan(box_pos, squeeze: float = 0.015, lift: float = 0.08, out: float = 0.03, turn_s: float = 2.2) -> Plan:
     """Squeeze the box, lift it (drifting to the place point), turn the waist to the tray,
     let the swing die down, lower it in, open, retreat."""
     pads = TwoPads("gr1")
@@ -146,18 +146,18 @@ def gr1_sort_plan(box_pos, squeeze: float = 0.015, lift: float = 0.08, out: floa
     c = np.asarray(box_pos, float)
     segs = [(d, _with_waist(q)) for d, q in gr1_approach(pads, c, w, out)]
     q = _with_waist(pads(c, w, -squeeze))
-    segs += [(0.8, q), (0.5, q)]
+    segs += [(0.6, q), (0.3, q)]
     top = np.array([L.GR1_PLACE_XY[0], L.GR1_PLACE_XY[1], c[2] + lift])
     for k in range(1, 5):
-        segs.append((1.2 / 4, _with_waist(pads(c + (top - c) * k / 4, w, -squeeze))))
+        segs.append((1.0 / 4, _with_waist(pads(c + (top - c) * k / 4, w, -squeeze))))
     yaw = L.GR1_BIN_YAW
     segs.append((turn_s, _with_waist(segs[-1][1][:14], yaw)))
-    segs.append((0.6, segs[-1][1]))
+    segs.append((0.4, segs[-1][1]))
     down = np.array([top[0], top[1], L.GR1_BOX_IN_BIN_Z + 0.005])
     for k in range(1, 5):
-        segs.append((1.2 / 4, _with_waist(pads(top + (down - top) * k / 4, w, -squeeze), yaw)))
-    segs.append((0.3, segs[-1][1]))
-    segs.append((0.6, _with_waist(pads(down, w, out), yaw)))  # open
+        segs.append((1.0 / 4, _with_waist(pads(top + (down - top) * k / 4, w, -squeeze), yaw)))
+    segs.append((0.2, segs[-1][1]))
+    segs.append((0.5, _with_waist(pads(down, w, out), yaw)))  # open
     segs.append((0.6, _with_waist(pads(down + np.array([0, 0, 0.12]), w, out), yaw)))  # retreat
     segs.append((2.0, segs[-1][1]))
     plan = Plan(segs, start=_with_waist(gr1_start()))
@@ -170,14 +170,17 @@ def panda_tray_plan(tray_pos, squeeze: float = 0.012, lift: float = 0.12, out: f
     pads = TwoPads("panda")
     w = L.TRAY[1]
     c = np.asarray(tray_pos, float) + np.array([0.0, 0.0, 0.005])
-    segs = [
-        (1.0, pads(c + np.array([0, 0, 0.12]), w, out)),
-        (0.8, pads(c, w, out)),
-    ]
+    # In straight lines from above: a joint-space sweep from the start pose dips the
+    # paddles through the tray.
+    above = c + np.array([0, 0, 0.12])
+    segs = [(0.4, pads(above + np.array([0, 0, 0.08]), w, out + 0.04))]
+    segs.append((0.4, pads(above, w, out)))
+    for k in range(1, 4):
+        segs.append((0.6 / 3, pads(above + (c - above) * k / 3, w, out)))
     q = pads(c, w, -squeeze)
-    segs += [(0.6, q), (0.4, q)]
+    segs += [(0.5, q), (0.3, q)]
     for k in range(1, 7):
-        segs.append((1.2 / 6, pads(c + np.array([0, 0, lift * k / 6]), w, -squeeze)))
+        segs.append((1.0 / 6, pads(c + np.array([0, 0, lift * k / 6]), w, -squeeze)))
     segs.append((3.0, segs[-1][1]))
     plan = Plan(segs, start=panda_start())
     plan.ik_err = pads.max_err
