@@ -29,7 +29,7 @@ from isaaclab_newton.renderers import NewtonWarpRendererCfg
 from ..g1 import mdp
 from ..g1.env_cfg import NoRewardsCfg, _asset_root, _collision, _material, _static_box, physics
 from . import layout as L
-from .robot import GR1_ARM_JOINTS, GR1_HAND_JOINTS, GR1_USD, PANDA_ARM_JOINTS, PANDA_USD
+from .robot import GR1_ARM_JOINTS, GR1_HAND_JOINTS, GR1_USD, GR1_WAIST_JOINTS, PANDA_ARM_JOINTS, PANDA_USD
 
 BROWN = (0.55, 0.3, 0.1)
 WOOD = (0.55, 0.45, 0.35)
@@ -138,9 +138,6 @@ def _sim(self_) -> None:
 # ------------------------------------------------------------------------------ GR1
 
 
-GR1_WAIST = ["torso_waist_yaw_1", "torso_waist_pitch_1", "torso_waist_roll_1"]
-
-
 def gr1_cfg() -> ArticulationCfg:
     # Per-group gains that track to gravity sag (kit-less notes), arms stiff for the squeeze.
     return ArticulationCfg(
@@ -194,7 +191,7 @@ class GR1ActionsCfg:
     right_arm = _joint_action(GR1_ARM_JOINTS["right"])
     left_hand = _joint_action(GR1_HAND_JOINTS["left"])
     right_hand = _joint_action(GR1_HAND_JOINTS["right"])
-    waist = _joint_action(GR1_WAIST)
+    waist = _joint_action(GR1_WAIST_JOINTS)
 
 
 @configclass
@@ -205,7 +202,7 @@ class GR1ObservationsCfg:
         right_arm = ObsTerm(func=il_mdp.joint_pos, params={"asset_cfg": _joints(GR1_ARM_JOINTS["right"])})
         left_hand = ObsTerm(func=il_mdp.joint_pos, params={"asset_cfg": _joints(GR1_HAND_JOINTS["left"])})
         right_hand = ObsTerm(func=il_mdp.joint_pos, params={"asset_cfg": _joints(GR1_HAND_JOINTS["right"])})
-        waist = ObsTerm(func=il_mdp.joint_pos, params={"asset_cfg": _joints(GR1_WAIST)})
+        waist = ObsTerm(func=il_mdp.joint_pos, params={"asset_cfg": _joints(GR1_WAIST_JOINTS)})
         object_pos = ObsTerm(func=mdp.object_pos, params={"asset_cfg": SceneEntityCfg("object")})
 
         def __post_init__(self):

@@ -7,6 +7,7 @@ import math
 
 CONTROL_DT = 0.02  # 5 ms physics steps, 4 per control step (50 Hz)
 FRICTION = 1.5
+OBJECT_JITTER = 0.02  # +- per axis (box or tray), drawn from the episode seed
 
 # ---- Fourier GR1 (fixed base, pelvis at the origin in x, y)
 GR1_ROOT_Z = 0.95  # the MJCF's pelvis sits at the origin with the feet at -0.97
@@ -16,7 +17,6 @@ GR1_TABLE_XY = (0.45, 0.0)
 GR1_BOX = (0.15, 0.20, 0.15)  # depth (x), width between the palms (y), height
 GR1_BOX_XY = (0.32, 0.0)
 GR1_BOX_MASS = 0.3
-GR1_BOX_JITTER = 0.02  # +- per axis, drawn from the episode seed
 GR1_BOX_REST_Z = GR1_TABLE_H + GR1_BOX[2] / 2
 # The sorting task: an open tray to the robot's right, reached by turning the waist (the
 # box travels on a circle about the waist axis, at the pelvis origin). The arms reach the
@@ -41,7 +41,6 @@ PANDA_TABLE_XY = (0.40, 0.0)
 TRAY = (0.16, 0.36, 0.06)  # depth (x), length between the paddles (y), height
 TRAY_XY = (0.50, 0.0)
 TRAY_MASS = 0.4
-TRAY_JITTER = 0.02
 TRAY_REST_Z = PANDA_TABLE_H + TRAY[2] / 2
 # A start pose with the paddles above the table, pointing down (robosuite's Panda init
 # pose with the first joint turned towards the tray).

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..g1.planner import Plan
 from . import layout as L
-from .robot import GR1_ARM_JOINTS, GR1_PAD_HALF, GR1_XML, PANDA_ARM_JOINTS, PANDA_BASE_Y, PANDA_PAD_HALF, PANDA_XML
+from .robot import GR1_ARM_JOINTS, GR1_PAD_HALF, GR1_XML, PANDA_ARM_JOINTS, PANDA_PAD_HALF, PANDA_XML
 
 
 @functools.lru_cache(maxsize=2)
@@ -187,4 +187,4 @@ def panda_tray_plan(tray_pos, squeeze: float = 0.012, lift: float = 0.12, out: f
     return plan
 
 
-__all__ = ["TwoPads", "gr1_lift_plan", "gr1_sort_plan", "panda_tray_plan", "PANDA_BASE_Y"]
+__all__ = ["TwoPads", "gr1_lift_plan", "gr1_sort_plan", "panda_tray_plan"]

@@ -56,7 +56,6 @@ GR1_HAND_JOINTS = {
 }
 # The converter renames the waist joints `*_1` (a body of the same name exists).
 GR1_WAIST_JOINTS = ["torso_waist_yaw_1", "torso_waist_pitch_1", "torso_waist_roll_1"]
-GR1_WAIST_MJCF = ["torso_waist_yaw", "torso_waist_pitch", "torso_waist_roll"]
 
 # Panda paddles: on each arm's flange body (`*_right_hand`, robosuite's name), a plate
 # pointing along the tool axis; face normal along the flange's y axis.
