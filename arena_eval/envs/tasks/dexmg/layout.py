@@ -20,15 +20,19 @@ GR1_BOX_MASS = 0.3
 GR1_BOX_REST_Z = GR1_TABLE_H + GR1_BOX[2] / 2
 # The sorting task: an open tray to the robot's right, reached by turning the waist (the
 # box travels on a circle about the waist axis, at the pelvis origin). The arms reach the
-# box only about 0.36 m out at table height, so the tray sits at the box's radius, turned
-# far enough (1 rad; the waist's range is 1.05) that it clears the box's start footprint
-# at any jitter; the box starts a little left of centre for that too. The part of the
-# tray beyond the table's front edge stands on a post.
+# box only about 0.36 m out at table height, so the tray sits at about the box's radius,
+# turned far enough (1 rad; the waist's range is 1.05) that it clears the box's start
+# footprint at any jitter; the box starts a little left of centre for that too. The part
+# of the tray beyond the table's front edge stands on a post.
 GR1_SORT_BOX_XY = (0.30, 0.03)
-GR1_PLACE_XY = (0.33, 0.0)  # where the box is set down, in the turned waist frame
 GR1_BIN_YAW = -1.0
-GR1_BIN_XY = (GR1_PLACE_XY[0] * math.cos(GR1_BIN_YAW), GR1_PLACE_XY[0] * math.sin(GR1_BIN_YAW))
-GR1_BIN_INNER = (0.19, 0.24)  # inside the walls: 2 cm of room a side around the box
+GR1_BIN_RADIUS = 0.33
+GR1_BIN_XY = (GR1_BIN_RADIUS * math.cos(GR1_BIN_YAW), GR1_BIN_RADIUS * math.sin(GR1_BIN_YAW))
+# Where the expert sets the box down, in the turned waist frame: the held box lands 2 to 3
+# cm short of the pads' planned reach (the arms sag), so aim beyond the tray's centre.
+GR1_PLACE_XY = (0.345, 0.0)
+# Inside the walls: 4 cm of room radially (where the landing spot varies), 2 cm sideways.
+GR1_BIN_INNER = (0.23, 0.24)
 GR1_BIN_FLOOR = 0.01
 GR1_BIN_WALL = (0.01, 0.03)  # thickness, height above the floor
 GR1_BOX_IN_BIN_Z = GR1_TABLE_H + GR1_BIN_FLOOR + GR1_BOX[2] / 2

@@ -138,7 +138,7 @@ def gr1_lift_plan(box_pos, squeeze: float = 0.015, lift: float = 0.10, out: floa
     return plan
 
 
-def gr1_sort_plan(box_pos, squeeze: float = 0.015, lift: float = 0.08, out: float = 0.03, turn_s: float = 2.2) -> Plan:
+def gr1_sort_plan(box_pos, squeeze: float = 0.015, lift: float = 0.10, out: float = 0.03, turn_s: float = 2.2) -> Plan:
     """Squeeze the box, lift it (drifting to the place point), turn the waist to the tray,
     let the swing die down, lower it in, open, retreat."""
     pads = TwoPads("gr1")
