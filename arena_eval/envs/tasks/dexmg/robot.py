@@ -140,6 +140,10 @@ def gr1_xml(src: Path) -> str:
         robot.delete(a)
     for s in list(robot.sensors):
         robot.delete(s)
+    # robosuite's marker sites (a 10 m green grip cylinder per hand, red spheres) would be
+    # converted into visible geometry and show in the camera.
+    for s in list(robot.sites):
+        robot.delete(s)
     base = robot.body("base")
     for j in list(base.joints):  # the free joint: a fixed base
         robot.delete(j)
