@@ -28,8 +28,10 @@ from arena_eval.specs import PolicySpec, load_suite, override  # noqa: E402
 def variant(task, num_envs: int, camera: bool, steps: int, extra_cfg: dict | None = None):
     obs = {k: v for k, v in task.observations.items() if camera or not k.startswith("video.")}
     cfg = dict(task.env.cfg)
-    if not camera and any(k.startswith("video.") for k in task.observations):
-        cfg["scene.ego_cam"] = None
+    if not camera:
+        for k, o in task.observations.items():  # each camera the card reads (ego_cam, agent_cam, ...)
+            if k.startswith("video.") and o.source and o.source.startswith("camera:"):
+                cfg["scene." + o.source.split(":", 1)[1]] = None
     cfg.update(extra_cfg or {})
     env = dataclasses.replace(task.env, num_envs=num_envs, cfg=cfg)
     # Episodes that never end before `steps`: both loops then step the same states.

@@ -60,3 +60,13 @@ def g1_table(rng: np.random.Generator, cfg: Any) -> StartState:
 
     dx, dy = rng.uniform(-BOX_JITTER, BOX_JITTER, size=2)
     return {"robot": {}, "box": {"root_pos_offset": {"x": float(dx), "y": float(dy)}}}
+
+
+@register("dexmg_table")
+def dexmg_table(rng: np.random.Generator, cfg: Any) -> StartState:
+    """The DexMG-like tasks: robot in its default pose, the object (box or tray) jittered in
+    x and y by +-2 cm."""
+    from .tasks.dexmg.layout import OBJECT_JITTER
+
+    dx, dy = rng.uniform(-OBJECT_JITTER, OBJECT_JITTER, size=2)
+    return {"robot": {}, "object": {"root_pos_offset": {"x": float(dx), "y": float(dy)}}}
