@@ -172,3 +172,4 @@ class G1LocomanipPickPlace(G1PickPlace):
             nav[row, :, :] = np.clip(self.KP * (target - pose), -self.VMAX, self.VMAX)
         out["action.navigate_command"] = nav
         return out
+from . import experts_robocasa  # noqa: E402,F401  (registers the robocasa suite's experts)
