@@ -147,8 +147,9 @@ def close_door_plan(fix: np.ndarray, theta0: float) -> Plan:
     p = Planner()
     start, rot = at(theta0 + 0.05)
     out = start + np.concatenate([0.08 * np.array([-math.cos(theta0), math.sin(theta0)]), [0.0]])
-    p.move(1.0, out + [0, 0, 0.12], rot, CLOSED)
-    p.move(0.6, out, rot, CLOSED)
+    high = np.array([out[0], out[1], L.COUNTER_H + L.CAB_H + 0.08])  # over the door's top edge
+    p.move(1.0, high, rot, CLOSED)
+    p.line(0.8, high, out, rot, CLOSED, n=3)
     p.move(0.6, start, rot, CLOSED).hold(0.1)
     n = 10
     for k in range(1, n + 1):

@@ -38,8 +38,9 @@ GRIP_SITE_Z = 0.097  # the grip site on the gripper's approach axis (robosuite's
 PAD_HALF = (0.011, 0.004, 0.026)  # finger width, thickness (closing axis), length, in the finger frame
 PAD_CENTRE = (0.0, 0.006, 0.030)  # finger 1; finger 2 mirrored in y
 HAND_HALF = (0.10, 0.026, 0.024)  # palm box in the gripper frame (x: closing axis)
-# A ready pose with the gripper pointing down in front of the robot, clear of the furniture.
-READY = [0.0, -0.6, 0.0, -2.4, 0.0, 1.85, 0.785]
+# A ready pose with the gripper pointing down, high and close to the robot (grip site at
+# (0.25, 0, 0.55) from the base): clear of the furniture, the open door included.
+READY = [0.0, -0.902, 0.0, -2.265, 0.0, 1.363, 0.786]
 
 LICENSE_NOTE = f"""\
 - {PANDA_DIR}/: the Franka Panda arm and gripper MJCF and meshes from the PyPI wheel
