@@ -94,7 +94,7 @@ def kitchen_cfg() -> ArticulationCfg:
             "drawer": ImplicitActuatorCfg(joint_names_expr=["drawer_joint"], stiffness=0.0, damping=10.0 * PRISMATIC),
             "door": ImplicitActuatorCfg(joint_names_expr=["door_joint"], stiffness=0.0, damping=1.0),
             "button": ImplicitActuatorCfg(
-                joint_names_expr=["button_joint"], stiffness=200.0 * PRISMATIC, damping=5.0 * PRISMATIC
+                joint_names_expr=["button_joint"], stiffness=50.0 * PRISMATIC, damping=2.0 * PRISMATIC
             ),
         },
     )
