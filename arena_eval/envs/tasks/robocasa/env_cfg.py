@@ -35,11 +35,6 @@ from .kitchen import JOINTS as FIXTURE_JOINTS
 from .kitchen import KITCHEN_USD
 from .robot import ARM_JOINTS, FINGER_JOINTS, FINGER_OPEN, PANDA_USD, READY
 
-# Newton hands prismatic drive gains to the solver divided by 180/pi (USD stores drive gains
-# per degree, and the slide joints get the same conversion); scale them back.
-PRISMATIC = 57.29578
-
-
 def _asset_root() -> str:
     return os.environ["ISAACSIM_ASSET_ROOT"]
 
@@ -74,9 +69,11 @@ def robot_cfg() -> ArticulationCfg:
         actuators={
             "shoulder": ImplicitActuatorCfg(joint_names_expr=["joint[1-4]"], stiffness=2000.0, damping=100.0, armature=0.1),
             "forearm": ImplicitActuatorCfg(joint_names_expr=["joint[5-7]"], stiffness=1000.0, damping=50.0, armature=0.1),
-            # ~800 N/m: a 4 cm box stops the closing pads 2 cm short, a grip of about 15 N.
+            # 800 N/m: a 4 cm box stops the closing pads 2 cm short, a grip of about 15 N. (These
+            # slide-joint gains reach the solver as given: scaled by 180/pi, as for the G1's
+            # base, the pads crushed through the box.)
             "gripper": ImplicitActuatorCfg(
-                joint_names_expr=["finger_joint.*"], stiffness=800.0 * PRISMATIC, damping=40.0 * PRISMATIC, armature=0.05
+                joint_names_expr=["finger_joint.*"], stiffness=800.0, damping=40.0, armature=0.05
             ),
         },
     )
@@ -91,10 +88,10 @@ def kitchen_cfg() -> ArticulationCfg:
         init_state=ArticulationCfg.InitialStateCfg(pos=(L.CAB_X, 0.0, L.COUNTER_H), joint_pos={".*": 0.0}),
         actuators={
             # Passive joints: damping only (drawer, door); the button has a return spring.
-            "drawer": ImplicitActuatorCfg(joint_names_expr=["drawer_joint"], stiffness=0.0, damping=10.0 * PRISMATIC),
+            "drawer": ImplicitActuatorCfg(joint_names_expr=["drawer_joint"], stiffness=0.0, damping=10.0),
             "door": ImplicitActuatorCfg(joint_names_expr=["door_joint"], stiffness=0.0, damping=1.0),
             "button": ImplicitActuatorCfg(
-                joint_names_expr=["button_joint"], stiffness=50.0 * PRISMATIC, damping=2.0 * PRISMATIC
+                joint_names_expr=["button_joint"], stiffness=200.0, damping=5.0
             ),
         },
     )
