@@ -109,13 +109,14 @@ class KitchenSceneCfg(InteractiveSceneCfg):
         "Counter", (L.COUNTER_X[1] - L.COUNTER_X[0], 2 * L.COUNTER_Y, L.COUNTER_H),
         ((L.COUNTER_X[0] + L.COUNTER_X[1]) / 2, 0.0, L.COUNTER_H / 2), (0.45, 0.47, 0.5),
     )
-    # A fixed camera behind and above the robot, looking over its shoulder at the counter,
-    # the cabinet and the coffee machine (kit-less cameras do not follow links).
+    # A fixed camera above the robot's left shoulder, looking down at the counter, the
+    # cabinet and the coffee machine at an angle, so the arm does not hide the cabinet's front
+    # (kit-less cameras do not follow links).
     ego_cam = CameraCfg(
         prim_path="{ENV_REGEX_NS}/EgoCam",
-        offset=CameraCfg.OffsetCfg(pos=(-0.55, 0.0, 1.9), rot=(0.0182, 0.3343, -0.0512, 0.9409), convention="world"),
+        offset=CameraCfg.OffsetCfg(pos=(-0.05, 0.45, 1.6), rot=(0.0911, 0.2476, -0.333, 0.9053), convention="world"),
         data_types=["rgb"],
-        spawn=sim_utils.PinholeCameraCfg(focal_length=12.0, horizontal_aperture=20.955, clipping_range=(0.05, 10.0)),
+        spawn=sim_utils.PinholeCameraCfg(focal_length=11.0, horizontal_aperture=20.955, clipping_range=(0.05, 10.0)),
         width=224,
         height=224,
         renderer_cfg=NewtonWarpRendererCfg(),
