@@ -18,3 +18,12 @@ for _id, _cfg in (
         disable_env_checker=True,
         kwargs={"env_cfg_entry_point": f"{_CFG}:{_cfg}"},
     )
+
+# Isaac Lab's official Isaac-Open-Drawer-Franka with the success term evaluation needs
+# (tasks/robocasa_official.yaml).
+gym.register(
+    id="ArenaEval-Official-Open-Drawer-Franka",
+    entry_point="isaaclab.envs:ManagerBasedRLEnv",
+    disable_env_checker=True,
+    kwargs={"env_cfg_entry_point": f"{__name__}.official:OfficialOpenDrawerFrankaEnvCfg"},
+)
