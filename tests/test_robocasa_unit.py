@@ -42,3 +42,23 @@ def test_fixture_mjcf_has_the_three_joints():
     assert m.jnt_range[0][1] == L.DRAWER_RANGE
     # The handle's gap is wide enough for the closed fingers (2.2 cm) with room to spare.
     assert L.HANDLE_GAP[1] - L.HANDLE_GAP[0] > 0.035
+
+
+def test_official_card_says_which_asset_is_missing(tmp_path):
+    """Isaac-Open-Drawer-Franka runs kit-less but loads NVIDIA's USDs: without them, one line
+    naming the missing file, exit 2, no run dir."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "o"
+    proc = subprocess.run(
+        [sys.executable, "scripts/evaluate.py", "--no-progress", "--suite", "robocasa_official", "--policy", "random",
+         "--out", str(out)],
+        cwd=root, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "Isaac-Open-Drawer-Franka" in last and "franka_panda.usda" in last
+    assert not out.exists()
