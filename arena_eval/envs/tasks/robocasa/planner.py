@@ -195,8 +195,13 @@ def pick_place_plan(fix: np.ndarray, obj: np.ndarray) -> Plan:
     p.move(0.6, back, FORWARD, OPEN)
     p.line(0.8, back, grasp, FORWARD, OPEN, n=3).hold(0.2)
     p.hold(0.6, CLOSED).hold(0.3)
-    up = np.array([grasp[0], grasp[1], lift_z])
-    p.line(1.2, grasp, up, FORWARD, CLOSED, n=4)
+    # Draw the box back from the cabinet before lifting it: with the box and the cabinet
+    # jittered towards each other, lifting straight up caught its far edge (and the pads' tips)
+    # on the drawer's handle bar (4 of 20 episodes).
+    drawn = grasp + [-0.05, 0.0, 0.01]
+    p.line(0.5, grasp, drawn, FORWARD, CLOSED, n=2)
+    up = np.array([drawn[0], drawn[1], lift_z])
+    p.line(1.2, drawn, up, FORWARD, CLOSED, n=4)
     front = np.array([place[0] - 0.20, place[1], lift_z])
     p.line(0.6, up, front, FORWARD, CLOSED, n=2)
     p.line(1.4, front, [place[0], place[1], lift_z], FORWARD, CLOSED, n=5)
