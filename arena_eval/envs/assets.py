@@ -10,7 +10,9 @@ build a local mirror with the same relative paths from what the installed packag
 - the Unitree G1 for the project's own tasks, from the `mjlab` wheel (see
   `tasks/g1/robot.py`), fetched from PyPI with `pip download` and converted to USD;
 - the Fourier GR1 with its hands and two Panda arms for the DexMG-like tasks, from the
-  `robosuite` wheel (see `tasks/dexmg/robot.py`), likewise.
+  `robosuite` wheel (see `tasks/dexmg/robot.py`), likewise;
+- the Franka Panda (from the `robosuite` wheel) and the kitchen fixture of the robocasa tasks
+  (`tasks/robocasa/robot.py`, `kitchen.py`), likewise.
 
 The root lives outside the clone (`~/.cache/arena-eval/assets/<version>`, or
 `ARENA_EVAL_ASSET_ROOT`) and is built once, atomically, on first use.
@@ -24,7 +26,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-ASSET_VERSION = "v4"
+ASSET_VERSION = "v5"  # bump whenever a builder changes: a root is built once per version
 GROUND_PLANE = "Isaac/IsaacLab/Environments/Grid/default_ground_plane_checker_v1/default_ground_plane.usda"
 CARTPOLE = "Isaac/IsaacLab/Robots/Classic/Cartpole/cartpole.usd"
 CARTPOLE_GOLDEN = "source/isaaclab_tasks/test/golden_stages/cartpole/newton-isaacsim_rtx_renderer-rgb.usda"
@@ -124,6 +126,11 @@ def _build(root: Path) -> None:
 
     dexmg.build(root)
     text += dexmg.LICENSE_NOTE
+    from .tasks.robocasa import kitchen, robot as panda  # the Panda (robosuite wheel) and the kitchen fixture
+
+    panda.build(root)
+    kitchen.build(root)
+    text += panda.LICENSE_NOTE + kitchen.LICENSE_NOTE
     (root / "LICENSES.md").write_text(text)
 
 

@@ -70,3 +70,40 @@ def dexmg_table(rng: np.random.Generator, cfg: Any) -> StartState:
 
     dx, dy = rng.uniform(-OBJECT_JITTER, OBJECT_JITTER, size=2)
     return {"robot": {}, "object": {"root_pos_offset": {"x": float(dx), "y": float(dy)}}}
+
+
+def _kitchen(rng: np.random.Generator, **joints: float) -> StartState:
+    from .tasks.robocasa.layout import FIXTURE_JITTER
+
+    dx, dy = rng.uniform(-FIXTURE_JITTER, FIXTURE_JITTER, size=2)
+    fixture = {"root_pos_offset": {"x": float(dx), "y": float(dy)}}
+    if joints:
+        fixture["joint_pos"] = joints
+    return {"robot": {}, "kitchen": fixture}
+
+
+@register("robocasa_kitchen")
+def robocasa_kitchen(rng: np.random.Generator, cfg: Any) -> StartState:
+    """Kitchen tasks: the Panda in its ready pose, the fixture jittered in x and y, closed."""
+    return _kitchen(rng)
+
+
+@register("robocasa_door_open")
+def robocasa_door_open(rng: np.random.Generator, cfg: Any) -> StartState:
+    """As robocasa_kitchen, with the cabinet door open at an angle drawn from the seed."""
+    from .tasks.robocasa.layout import DOOR_OPEN
+
+    state = _kitchen(rng)
+    state["kitchen"]["joint_pos"] = {"door_joint": _uniform(rng, DOOR_OPEN)}
+    return state
+
+
+@register("robocasa_counter_object")
+def robocasa_counter_object(rng: np.random.Generator, cfg: Any) -> StartState:
+    """As robocasa_kitchen, with the object on the counter jittered in x and y too."""
+    from .tasks.robocasa.layout import OBJECT_JITTER
+
+    state = _kitchen(rng)
+    dx, dy = rng.uniform(-OBJECT_JITTER, OBJECT_JITTER, size=2)
+    state["object"] = {"root_pos_offset": {"x": float(dx), "y": float(dy)}}
+    return state

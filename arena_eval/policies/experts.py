@@ -175,3 +175,4 @@ class G1LocomanipPickPlace(G1PickPlace):
 
 
 from . import experts_dexmg  # noqa: E402,F401  (registers the DexMG experts)
+from . import experts_robocasa  # noqa: E402,F401  (registers the robocasa suite's experts)

@@ -6,3 +6,4 @@ load only when an env is made.
 
 from . import g1  # noqa: F401
 from . import dexmg  # noqa: F401
+from . import robocasa  # noqa: F401
