@@ -74,6 +74,13 @@ PY
     say "environment ready"
 }
 
+ensure_assets() {
+    # Build the local asset root (robots converted from registry wheels) up front, once per
+    # asset version, rather than inside whichever test or run first creates an env.
+    PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/python" -c \
+        'from arena_eval.envs.assets import ensure_asset_root; ensure_asset_root()' >&2
+}
+
 ensure_chromium() {
     # The report test opens report.html in a real headless browser (Debian's chromium).
     command -v chromium >/dev/null 2>&1 && return 0
@@ -90,7 +97,7 @@ cmd="${1:-}"
 shift || true
 case "$cmd" in
     setup)
-        setup_venv; ensure_chromium ;;
+        setup_venv; ensure_assets; ensure_chromium ;;
     python)
         setup_venv
         cd "$REPO" && PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" "$@" ;;
@@ -98,7 +105,7 @@ case "$cmd" in
         # The main job: the embedded default suite (SUITE=smoke) with its shipped learned
         # policy (a small GR00T, where the suite has one), the scripted expert and the random
         # policy, then their comparison. SUITE=g1 runs the G1 suite the same way.
-        setup_venv
+        setup_venv; ensure_assets
         cd "$REPO"
         export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"
         suite="${SUITE:-smoke}"
@@ -126,7 +133,7 @@ print(" ".join(e["policy"] + ":" + ",".join(e.get("tasks") or []) for e in load_
         PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" scripts/ci_gate.py \
             --out "${GATE_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/arena-eval-gate.XXXXXX")/runs}" "$@" ;;
     test)
-        setup_venv; ensure_chromium
+        setup_venv; ensure_assets; ensure_chromium
         cd "$REPO"
         say "running the tests (unit tests, then real Isaac Lab runs in subprocesses)"
         PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" -m pytest "$@" ;;

@@ -98,6 +98,11 @@ def test_bind_checks_keys_and_shapes_naming_both_sides(dirs):
         r"\['action.arm', 'action.base', 'action.grip'\]",
     ):
         pol.bind(_task(), *_spaces(CAM, extra_action=True))
+    # a key the task card ignores (taken but not sent) may be left out, as a checkpoint
+    # trained without it does; the smoke task has no such key, so give it one
+    t = _task()
+    base = dataclasses.replace(next(iter(t.actions.values())), dim=2, ignore=True)
+    pol.bind(dataclasses.replace(t, actions={**t.actions, "action.base": base}), *_spaces(CAM, extra_action=True))
     obs, act = _spaces(CAM)
     obs.spaces["state.arm"] = gym.spaces.Box(-1, 1, (4,), np.float32)
     with pytest.raises(UserError, match=r"expects state.arm of shape \(3,\), task 't' gives \(4,\)"):

@@ -314,9 +314,14 @@ class Gr00tPolicy(Policy):
                 )
         mine = {k.suite_key: k.dim for k in self.action}
         theirs = {k: int(s.shape[0]) for k, s in act_space.spaces.items()}
-        if set(mine) != set(theirs):
+        # Every key the env takes, but those the task card ignores or fills may be left out
+        # (a checkpoint trained without them); no key the env does not take.
+        optional = {k for k, a in task.actions.items() if not a.required}
+        if set(mine) - set(theirs) or set(theirs) - set(mine) - optional:
             raise UserError(
-                f"{ours} outputs {sorted(mine)} but task {task.name!r} takes {sorted(theirs)}", where=self.where
+                f"{ours} outputs {sorted(mine)} but task {task.name!r} takes {sorted(theirs)}"
+                + (f" (of which {', '.join(sorted(optional))} may be left out)" if optional else ""),
+                where=self.where,
             )
         for k, d in mine.items():
             if theirs[k] != d:
