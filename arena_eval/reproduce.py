@@ -30,7 +30,7 @@ CHECKPOINTS = REPO_ROOT / "checkpoints"
 RECORD_FIELDS = {"suite": str, "tasks": list, "policy": str, "episodes": int, "num_envs": int, "seed": int,
                  "only_success": bool, "action_noise": float}
 TRAIN_FIELDS = {"steps": int, "batch": int, "lr": float, "seed": int, "holdout": int, "n_action_steps": int,
-                "denoising_steps": int, "threads": int, "no_video": bool}
+                "denoising_steps": int, "threads": int, "no_video": bool, "init": str}
 
 
 def load_recipe(name_or_path: str) -> dict[str, dict[str, Any]]:

@@ -101,3 +101,28 @@ def test_mistakes_are_one_line(data, trained, tmp_path, script, args, words):
     r = _run(script, *common, *args)
     assert r.returncode == 2, r.stderr[-2000:]
     assert words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_fan_in_init_redraws_the_per_embodiment_maps_reproducibly():
+    """The small model's per-embodiment maps start at N(0, 1/fan_in), the same for the same
+    seed (the original's 0.02 scale stalls training at small widths: see fan_in_init)."""
+    import tempfile
+
+    import torch
+
+    from arena_eval.policies.groot.action_head import CategorySpecificLinear
+    from arena_eval.policies.groot.tiny import write_tiny
+    from arena_eval.policies.groot.train import fan_in_init
+
+    with tempfile.TemporaryDirectory() as d:
+        a = write_tiny(Path(d) / "a" / "c", Path(d) / "a" / "p", seed=0, num_shards=1)
+        b = write_tiny(Path(d) / "b" / "c", Path(d) / "b" / "p", seed=0, num_shards=1)
+    before = {n: p.clone() for n, p in a.named_parameters()}
+    assert fan_in_init(a, seed=3) == fan_in_init(b, seed=3) > 0
+    for name, mod in a.named_modules():
+        if isinstance(mod, CategorySpecificLinear):
+            fan_in = mod.W.shape[1]
+            assert abs(float(mod.W.detach().std()) * fan_in ** 0.5 - 1.0) < 0.15, name
+            assert torch.equal(mod.W, b.get_submodule(name).W)
+    changed = {n for n, p in a.named_parameters() if not torch.equal(p, before[n])}
+    assert changed and all(n.endswith(".W") for n in changed)  # nothing but the maps' weights
