@@ -2,7 +2,7 @@
 
 Kit-less on CPU with Newton MJWarp, with the solver settings under which a two-pad squeeze
 holds an object by contact alone (elliptic cone, impratio 10, implicitfast, 100
-iterations, multi-contact CCD, no contact gap, friction 1.5; see `g1/env_cfg.py` and the
+iterations, multi-contact CCD, no contact gap, friction 1.5; see `common.py` and the
 kit-less notes). Robots are those of `robot.py`: the Fourier GR1 with its dexterous hands
 (palm pads) and two Panda arms with paddles.
 """
@@ -13,7 +13,7 @@ import math
 
 import isaaclab.sim as sim_utils
 from isaaclab.actuators import ImplicitActuatorCfg
-from isaaclab.assets import ArticulationCfg, AssetBaseCfg, RigidObjectCfg
+from isaaclab.assets import ArticulationCfg, AssetBaseCfg
 from isaaclab.envs import ManagerBasedRLEnvCfg
 from isaaclab.envs import mdp as il_mdp
 from isaaclab.managers import ObservationGroupCfg as ObsGroup
@@ -27,13 +27,12 @@ from isaaclab.utils import configclass
 from isaaclab_newton.renderers import NewtonWarpRendererCfg
 
 from ..g1 import mdp
-from ..g1.env_cfg import NoRewardsCfg, _asset_root, _collision, _material, _static_box, physics
+from ..common import NoRewardsCfg, add_parts, asset_root, cuboid_object, physics, static_box, tray_parts
 from . import layout as L
 from .robot import GR1_ARM_JOINTS, GR1_HAND_JOINTS, GR1_USD, GR1_WAIST_JOINTS, PANDA_ARM_JOINTS, PANDA_USD
 
 BROWN = (0.55, 0.3, 0.1)
 WOOD = (0.55, 0.45, 0.35)
-BLUE = (0.15, 0.3, 0.85)
 
 
 def _look(yaw: float, pitch: float) -> tuple[float, float, float, float]:
@@ -57,50 +56,8 @@ def _camera(pos, yaw_deg: float, pitch_deg: float, focal: float = 13.0) -> Camer
     )
 
 
-def _object(size, mass, pos, color=BROWN) -> RigidObjectCfg:
-    return RigidObjectCfg(
-        prim_path="{ENV_REGEX_NS}/Object",
-        spawn=sim_utils.CuboidCfg(
-            size=size,
-            rigid_props=sim_utils.RigidBodyPropertiesCfg(),
-            mass_props=sim_utils.MassPropertiesCfg(mass=mass),
-            collision_props=_collision(),
-            physics_material=_material(),
-            visual_material=sim_utils.PreviewSurfaceCfg(diffuse_color=color),
-        ),
-        init_state=RigidObjectCfg.InitialStateCfg(pos=pos),
-    )
-
-
-def _named(scene, parts: dict[str, AssetBaseCfg]) -> None:
-    for name, part in parts.items():
-        part.prim_path = "{ENV_REGEX_NS}/" + name
-        setattr(scene, name, part)
-
-
-def _tray_parts(center, yaw, inner, floor_z, stand_h: float = 0.0) -> dict[str, AssetBaseCfg]:
-    """Floor and four walls of an open tray rotated by `yaw` about its centre (and a stand
-    under it down to the ground when `stand_h` > 0)."""
-    c, s = math.cos(yaw), math.sin(yaw)
-    ix, iy = inner
-    t, h = L.GR1_BIN_WALL
-    fl = L.GR1_BIN_FLOOR
-
-    def at(lx, ly, z):
-        return (center[0] + c * lx - s * ly, center[1] + s * lx + c * ly, z)
-
-    wall_z = floor_z + fl + h / 2
-    parts = {
-        "bin_floor": ((ix + 2 * t, iy + 2 * t, fl), at(0, 0, floor_z + fl / 2)),
-        "bin_wall_xp": ((t, iy + 2 * t, h), at(ix / 2 + t / 2, 0, wall_z)),
-        "bin_wall_xn": ((t, iy + 2 * t, h), at(-ix / 2 - t / 2, 0, wall_z)),
-        "bin_wall_yp": ((ix, t, h), at(0, iy / 2 + t / 2, wall_z)),
-        "bin_wall_yn": ((ix, t, h), at(0, -iy / 2 - t / 2, wall_z)),
-    }
-    out = {name: _static_box(size, pos, yaw, BLUE) for name, (size, pos) in parts.items()}
-    if stand_h > 0:
-        out["bin_stand"] = _static_box((0.08, 0.08, stand_h), at(0, 0, stand_h / 2), yaw, (0.35, 0.35, 0.35))
-    return out
+def _tray_parts(center, yaw, inner, floor_z, stand: bool = False) -> dict[str, AssetBaseCfg]:
+    return tray_parts(center, yaw, inner, floor_z, L.GR1_BIN_WALL, L.GR1_BIN_FLOOR, (0.08, 0.08) if stand else None)
 
 
 def _joints(names: list[str]) -> SceneEntityCfg:
@@ -143,7 +100,7 @@ def gr1_cfg() -> ArticulationCfg:
     return ArticulationCfg(
         prim_path="{ENV_REGEX_NS}/Robot",
         # The converted USD carries the fixed joint (fix_root_link=True would clash).
-        spawn=sim_utils.UsdFileCfg(usd_path=f"{_asset_root()}/{GR1_USD}", fix_root_link=None),
+        spawn=sim_utils.UsdFileCfg(usd_path=f"{asset_root()}/{GR1_USD}", fix_root_link=None),
         init_state=ArticulationCfg.InitialStateCfg(pos=(0.0, 0.0, L.GR1_ROOT_Z), joint_pos={".*": 0.0}),
         actuators={
             "legs": ImplicitActuatorCfg(joint_names_expr=[".*_leg_.*"], stiffness=500.0, damping=20.0, armature=0.05),
@@ -163,26 +120,22 @@ class GR1TableSceneCfg(InteractiveSceneCfg):
     ground = AssetBaseCfg(prim_path="/World/ground", spawn=sim_utils.GroundPlaneCfg())
     light = AssetBaseCfg(prim_path="/World/light", spawn=sim_utils.DistantLightCfg(intensity=2500.0))
     robot: ArticulationCfg = gr1_cfg()
-    table = _static_box((*L.GR1_TABLE_SIZE, L.GR1_TABLE_H), (*L.GR1_TABLE_XY, L.GR1_TABLE_H / 2), color=WOOD)
-    object = _object(L.GR1_BOX, L.GR1_BOX_MASS, (*L.GR1_BOX_XY, L.GR1_BOX_REST_Z + 0.001))
+    table = static_box((*L.GR1_TABLE_SIZE, L.GR1_TABLE_H), (*L.GR1_TABLE_XY, L.GR1_TABLE_H / 2), color=WOOD, name="Table")
+    object = cuboid_object("Object", L.GR1_BOX, L.GR1_BOX_MASS, (*L.GR1_BOX_XY, L.GR1_BOX_REST_Z + 0.001), BROWN)
     # The head camera (kit-less cameras do not follow links; the base is fixed): above and
     # in front of the face, pitched down at the table and both hands.
     ego_cam = _camera((0.13, 0.0, 1.58), yaw_deg=0.0, pitch_deg=65.0)
-
-    def __post_init__(self):
-        self.table.prim_path = "{ENV_REGEX_NS}/Table"
 
 
 @configclass
 class GR1SortSceneCfg(GR1TableSceneCfg):
     """The table scene with the box left of centre and the tray to the robot's right."""
 
-    object = _object(L.GR1_BOX, L.GR1_BOX_MASS, (*L.GR1_SORT_BOX_XY, L.GR1_BOX_REST_Z + 0.001))
+    object = cuboid_object("Object", L.GR1_BOX, L.GR1_BOX_MASS, (*L.GR1_SORT_BOX_XY, L.GR1_BOX_REST_Z + 0.001), BROWN)
     ego_cam = _camera((0.13, 0.0, 1.58), yaw_deg=-30.0, pitch_deg=65.0)
 
     def __post_init__(self):
-        super().__post_init__()
-        _named(self, _tray_parts(L.GR1_BIN_XY, L.GR1_BIN_YAW, L.GR1_BIN_INNER, L.GR1_TABLE_H, stand_h=L.GR1_TABLE_H))
+        add_parts(self, _tray_parts(L.GR1_BIN_XY, L.GR1_BIN_YAW, L.GR1_BIN_INNER, L.GR1_TABLE_H, stand=True))
 
 
 @configclass
@@ -231,7 +184,7 @@ class GR1SortTerminationsCfg:
                 "z_range": (L.GR1_BOX_IN_BIN_Z - 0.02, L.GR1_BOX_IN_BIN_Z + 0.02), "max_speed": 0.05,
                 "asset_cfg": SceneEntityCfg("object")},
     )
-    box_dropped = DoneTerm(func=mdp.object_below, params={"height": L.GR1_TABLE_H - 0.05, "asset_cfg": SceneEntityCfg("object")})
+    box_dropped = _dropped(L.GR1_TABLE_H)
     box_lost = _lost((*L.GR1_SORT_BOX_XY, L.GR1_BOX_REST_Z))
 
 
@@ -270,7 +223,7 @@ def dual_panda_cfg() -> ArticulationCfg:
     ready = {f"{side}_joint{i + 1}": q for side in ("left", "right") for i, q in enumerate(L.PANDA_READY)}
     return ArticulationCfg(
         prim_path="{ENV_REGEX_NS}/Robot",
-        spawn=sim_utils.UsdFileCfg(usd_path=f"{_asset_root()}/{PANDA_USD}", fix_root_link=None),
+        spawn=sim_utils.UsdFileCfg(usd_path=f"{asset_root()}/{PANDA_USD}", fix_root_link=None),
         init_state=ArticulationCfg.InitialStateCfg(pos=(0.0, 0.0, L.PANDA_BASE_Z), joint_pos=ready),
         actuators={
             "shoulders": ImplicitActuatorCfg(joint_names_expr=[".*_joint[1-4]"], stiffness=2000.0, damping=80.0, armature=0.1),
@@ -284,13 +237,11 @@ class PandaTraySceneCfg(InteractiveSceneCfg):
     ground = AssetBaseCfg(prim_path="/World/ground", spawn=sim_utils.GroundPlaneCfg())
     light = AssetBaseCfg(prim_path="/World/light", spawn=sim_utils.DistantLightCfg(intensity=2500.0))
     robot: ArticulationCfg = dual_panda_cfg()
-    table = _static_box((*L.PANDA_TABLE_SIZE, L.PANDA_TABLE_H), (*L.PANDA_TABLE_XY, L.PANDA_TABLE_H / 2), color=WOOD)
-    object = _object(L.TRAY, L.TRAY_MASS, (*L.TRAY_XY, L.TRAY_REST_Z + 0.001), color=(0.8, 0.15, 0.1))
+    table = static_box((*L.PANDA_TABLE_SIZE, L.PANDA_TABLE_H), (*L.PANDA_TABLE_XY, L.PANDA_TABLE_H / 2), color=WOOD,
+                       name="Table")
+    object = cuboid_object("Object", L.TRAY, L.TRAY_MASS, (*L.TRAY_XY, L.TRAY_REST_Z + 0.001), (0.8, 0.15, 0.1))
     # A front view facing the two arms across the table (robosuite's agentview).
     agent_cam = _camera((1.35, 0.0, 1.45), yaw_deg=180.0, pitch_deg=32.0, focal=15.0)
-
-    def __post_init__(self):
-        self.table.prim_path = "{ENV_REGEX_NS}/Table"
 
 
 @configclass

@@ -9,49 +9,13 @@ error x stiffness = grip force), lifted, moved, held or set down.
 
 from __future__ import annotations
 
-import functools
-import os
 
 import numpy as np
 
 from ..g1.planner import Plan
+from ..kinematics import dls_ik
 from . import layout as L
 from .robot import GR1_ARM_JOINTS, GR1_PAD_HALF, GR1_XML, PANDA_ARM_JOINTS, PANDA_PAD_HALF, PANDA_XML
-
-
-@functools.lru_cache(maxsize=2)
-def _model(xml: str):
-    import mujoco
-
-    m = mujoco.MjModel.from_xml_path(os.path.join(os.environ["ISAACSIM_ASSET_ROOT"], xml))
-    return m, mujoco.MjData(m)
-
-
-def _ik(xml: str, joints: list[str], site: str, pos: np.ndarray, q0: np.ndarray, rot_err, iters: int = 400):
-    """Damped least squares for one 7-joint arm, others at 0: the site at `pos` (model
-    frame) with the orientation `rot_err(R)` drives to zero."""
-    import mujoco
-
-    m, d = _model(xml)
-    qadr = np.array([m.joint(n).qposadr[0] for n in joints])
-    dadr = np.array([m.joint(n).dofadr[0] for n in joints])
-    lo, hi = m.jnt_range[[m.joint(n).id for n in joints]].T
-    sid = m.site(site).id
-    d.qpos[:] = 0
-    d.qpos[qadr] = q0
-    jp, jr = np.zeros((3, m.nv)), np.zeros((3, m.nv))
-    for _ in range(iters):
-        mujoco.mj_kinematics(m, d)
-        mujoco.mj_comPos(m, d)
-        e = np.concatenate([pos - d.site_xpos[sid], 0.5 * rot_err(d.site_xmat[sid].reshape(3, 3))])
-        if np.linalg.norm(e) < 1e-6:
-            break
-        mujoco.mj_jacSite(m, d, jp, jr, sid)
-        j = np.vstack([jp[:, dadr], 0.5 * jr[:, dadr]])
-        dq = j.T @ np.linalg.solve(j @ j.T + 1e-3 * np.eye(6), e)
-        d.qpos[qadr] = np.clip(d.qpos[qadr] + np.clip(dq, -0.1, 0.1), lo, hi)
-    mujoco.mj_kinematics(m, d)
-    return d.qpos[qadr].copy(), float(np.linalg.norm(pos - d.site_xpos[sid]))
 
 
 def _gr1_rot(r):
@@ -91,7 +55,9 @@ class TwoPads:
         q = []
         for side, sign in (("left", 1.0), ("right", -1.0)):
             p = np.asarray(centre, float) + np.array([0.0, sign * (width / 2 + self.pad_t + gap + dy), 0.0])
-            qs, err = _ik(self.xml, self.joints[side], self.sites[side], p - self.origin, self.prev[side], self.rot)
+            target = p - self.origin
+            qs, at, _ = dls_ik(self.xml, self.joints[side], self.sites[side], target, self.prev[side], self.rot)
+            err = float(np.linalg.norm(target - at))
             self.prev[side] = qs
             self.max_err = max(self.max_err, err)
             q.append(qs)

@@ -2,17 +2,14 @@
 
 Kit-less on CPU with Newton MJWarp. The solver settings are the ones under which a two-palm
 squeeze holds a box by contact alone (elliptic cone with impratio 10, multi-contact CCD,
-no contact gap; see the kit-less notes); the robot is the palm-pad G1 of `robot.py`.
+no contact gap; see `common.py` and the kit-less notes); the robot is the palm-pad G1 of `robot.py`.
 """
 
 from __future__ import annotations
 
-import math
-import os
-
 import isaaclab.sim as sim_utils
 from isaaclab.actuators import ImplicitActuatorCfg
-from isaaclab.assets import ArticulationCfg, AssetBaseCfg, RigidObjectCfg
+from isaaclab.assets import ArticulationCfg, AssetBaseCfg
 from isaaclab.envs import ManagerBasedRLEnvCfg
 from isaaclab.envs import mdp as il_mdp
 from isaaclab.managers import ObservationGroupCfg as ObsGroup
@@ -22,71 +19,26 @@ from isaaclab.managers import TerminationTermCfg as DoneTerm
 from isaaclab.scene import InteractiveSceneCfg
 from isaaclab.sensors import CameraCfg
 from isaaclab.sim import SimulationCfg
-from isaaclab.sim.schemas import UsdPhysicsCollisionCfg
 from isaaclab.utils import configclass
-from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
 from isaaclab_newton.renderers import NewtonWarpRendererCfg
-from isaaclab_newton.sim.schemas import NewtonCollisionCfg
 
+from ..common import NoRewardsCfg, add_parts, asset_root, cuboid_object, physics, static_box, tray_parts
 from . import mdp
 from .layout import (
-    BIN_FLOOR, BIN_INNER, BIN_WALL, BIN_XY, BIN_YAW, BOX, BOX_IN_BIN_Z, BOX_MASS, BOX_REST_Z, BOX_XY, CONTROL_DT, FRICTION,
+    BIN_FLOOR, BIN_INNER, BIN_WALL, BIN_XY, BIN_YAW, BOX, BOX_IN_BIN_Z, BOX_MASS, BOX_REST_Z, BOX_XY, CONTROL_DT,
     PELVIS_Z, READY_POSE,
     TABLE_H, TABLE_SIZE, TABLE_XY,
 )
 from .layout import BIN_B_INNER, BIN_B_XY, BIN_STAND, TABLE_B_XY
 from .robot import ARM_JOINTS, BASE_JOINTS, G1_MOBILE_USD, G1_PAD_USD, WAIST_JOINTS
 
-def _asset_root() -> str:
-    return os.environ["ISAACSIM_ASSET_ROOT"]
-
-
-def _collision() -> list:
-    return [UsdPhysicsCollisionCfg(), NewtonCollisionCfg(contact_gap=0.0)]
-
-
-def _material():
-    return sim_utils.RigidBodyMaterialCfg(static_friction=FRICTION, dynamic_friction=FRICTION)
-
-
-def _static_box(size, pos, yaw=0.0, color=(0.6, 0.6, 0.6)) -> AssetBaseCfg:
-    rot = (0.0, 0.0, math.sin(yaw / 2), math.cos(yaw / 2))  # xyzw
-    return AssetBaseCfg(
-        prim_path="{ENV_REGEX_NS}/" + "X",  # replaced by the scene field name below
-        spawn=sim_utils.CuboidCfg(
-            size=size,
-            collision_props=_collision(),
-            physics_material=_material(),
-            visual_material=sim_utils.PreviewSurfaceCfg(diffuse_color=color),
-        ),
-        init_state=AssetBaseCfg.InitialStateCfg(pos=pos, rot=rot),
-    )
-
+WOOD = (0.55, 0.45, 0.35)
+BROWN = (0.55, 0.3, 0.1)
 
 def _bin_parts(center=BIN_XY, yaw=BIN_YAW, inner=BIN_INNER, stand=False) -> dict[str, AssetBaseCfg]:
-    """Floor and four walls of the tray, rotated by `yaw` about its centre (and a stand under
-    it, down to the ground, when it is not on a table)."""
-    c, s = math.cos(yaw), math.sin(yaw)
-    ix, iy = inner
-    t, h = BIN_WALL
-    z0 = TABLE_H
-    blue = (0.15, 0.3, 0.85)
-
-    def at(lx, ly, z):
-        return (center[0] + c * lx - s * ly, center[1] + s * lx + c * ly, z)
-
-    wall_z = z0 + BIN_FLOOR + h / 2
-    parts = {
-        "bin_floor": ((ix + 2 * t, iy + 2 * t, BIN_FLOOR), at(0, 0, z0 + BIN_FLOOR / 2)),
-        "bin_wall_xp": ((t, iy + 2 * t, h), at(ix / 2 + t / 2, 0, wall_z)),
-        "bin_wall_xn": ((t, iy + 2 * t, h), at(-ix / 2 - t / 2, 0, wall_z)),
-        "bin_wall_yp": ((ix, t, h), at(0, iy / 2 + t / 2, wall_z)),
-        "bin_wall_yn": ((ix, t, h), at(0, -iy / 2 - t / 2, wall_z)),
-    }
-    out = {name: _static_box(size, pos, yaw, blue) for name, (size, pos) in parts.items()}
-    if stand:
-        out["bin_stand"] = _static_box((*BIN_STAND, z0), at(0, 0, z0 / 2), yaw, (0.35, 0.35, 0.35))
-    return out
+    """The blue tray on the table height (and a stand under it, down to the ground, when it
+    is not on a table)."""
+    return tray_parts(center, yaw, inner, TABLE_H, BIN_WALL, BIN_FLOOR, BIN_STAND if stand else None)
 
 
 def robot_cfg(mobile: bool = False) -> ArticulationCfg:
@@ -103,7 +55,7 @@ def robot_cfg(mobile: bool = False) -> ArticulationCfg:
         prim_path="{ENV_REGEX_NS}/Robot",
         # The converted USD already carries the fixed joint (fix_root_link=True would clash).
         spawn=sim_utils.UsdFileCfg(
-            usd_path=f"{_asset_root()}/{G1_MOBILE_USD if mobile else G1_PAD_USD}", fix_root_link=None
+            usd_path=f"{asset_root()}/{G1_MOBILE_USD if mobile else G1_PAD_USD}", fix_root_link=None
         ),
         # The articulation root is placed at init_state.pos, not at its MJCF height.
         init_state=ArticulationCfg.InitialStateCfg(pos=(0.0, 0.0, PELVIS_Z), joint_pos=dict(READY_POSE)),
@@ -126,19 +78,8 @@ class G1TableSceneCfg(InteractiveSceneCfg):
     ground = AssetBaseCfg(prim_path="/World/ground", spawn=sim_utils.GroundPlaneCfg())
     light = AssetBaseCfg(prim_path="/World/light", spawn=sim_utils.DistantLightCfg(intensity=2500.0))
     robot: ArticulationCfg = robot_cfg()
-    table = _static_box((*TABLE_SIZE, TABLE_H), (*TABLE_XY, TABLE_H / 2), color=(0.55, 0.45, 0.35))
-    box = RigidObjectCfg(
-        prim_path="{ENV_REGEX_NS}/Box",
-        spawn=sim_utils.CuboidCfg(
-            size=BOX,
-            rigid_props=sim_utils.RigidBodyPropertiesCfg(),
-            mass_props=sim_utils.MassPropertiesCfg(mass=BOX_MASS),
-            collision_props=_collision(),
-            physics_material=_material(),
-            visual_material=sim_utils.PreviewSurfaceCfg(diffuse_color=(0.55, 0.3, 0.1)),
-        ),
-        init_state=RigidObjectCfg.InitialStateCfg(pos=(BOX_XY[0], BOX_XY[1], TABLE_H + BOX[2] / 2 + 0.001)),
-    )
+    table = static_box((*TABLE_SIZE, TABLE_H), (*TABLE_XY, TABLE_H / 2), color=WOOD, name="Table")
+    box = cuboid_object("Box", BOX, BOX_MASS, (BOX_XY[0], BOX_XY[1], TABLE_H + BOX[2] / 2 + 0.001), BROWN)
     # The head camera: fixed in front of the (fixed-base) robot's face, pitched 57 deg down and
     # turned 17 deg right so the table, both hands and the bin on its stand are in view.
     ego_cam = CameraCfg(
@@ -151,19 +92,13 @@ class G1TableSceneCfg(InteractiveSceneCfg):
         renderer_cfg=NewtonWarpRendererCfg(),
     )
 
-    def __post_init__(self):
-        self.table.prim_path = "{ENV_REGEX_NS}/Table"
-
 
 @configclass
 class G1PickPlaceSceneCfg(G1TableSceneCfg):
     """The table scene plus the bin on its stand."""
 
     def __post_init__(self):
-        super().__post_init__()
-        for name, part in _bin_parts(stand=True).items():
-            part.prim_path = "{ENV_REGEX_NS}/" + name
-            setattr(self, name, part)
+        add_parts(self, _bin_parts(stand=True))
 
 
 def _joints(names: list[str]) -> SceneEntityCfg:
@@ -231,22 +166,6 @@ class LiftTerminationsCfg:
 
 
 @configclass
-class NoRewardsCfg:
-    """Evaluation needs no reward terms."""
-
-
-def physics() -> NewtonCfg:
-    return NewtonCfg(
-        solver_cfg=MJWarpSolverCfg(
-            njmax=1000, nconmax=200, cone="elliptic", impratio=10.0, integrator="implicitfast", iterations=100,
-            enable_multiccd=True,
-        ),
-        num_substeps=1,
-        use_cuda_graph=False,
-    )
-
-
-@configclass
 class G1PickPlaceEnvCfg(ManagerBasedRLEnvCfg):
     """Box on a table -> the blue bin to the robot's right (fixed base; squeeze, turn, place)."""
 
@@ -281,14 +200,10 @@ class G1LocomanipSceneCfg(G1TableSceneCfg):
     """Two tables 1.2 m apart; the bin is on the far one."""
 
     robot: ArticulationCfg = robot_cfg(mobile=True)
-    table_b = _static_box((*TABLE_SIZE, TABLE_H), (*TABLE_B_XY, TABLE_H / 2), color=(0.55, 0.45, 0.35))
+    table_b = static_box((*TABLE_SIZE, TABLE_H), (*TABLE_B_XY, TABLE_H / 2), color=WOOD, name="TableB")
 
     def __post_init__(self):
-        for name, part in _bin_parts(center=BIN_B_XY, yaw=0.0, inner=BIN_B_INNER).items():
-            part.prim_path = "{ENV_REGEX_NS}/" + name
-            setattr(self, name, part)
-        self.table.prim_path = "{ENV_REGEX_NS}/Table"
-        self.table_b.prim_path = "{ENV_REGEX_NS}/TableB"
+        add_parts(self, _bin_parts(center=BIN_B_XY, yaw=0.0, inner=BIN_B_INNER))
         # A view over both tables (kit-less cameras do not follow links).
         self.ego_cam.offset = CameraCfg.OffsetCfg(
             pos=(-0.35, -0.6, 1.75), rot=(0.0, 0.4848, 0.0, 0.8746), convention="world"

@@ -8,11 +8,10 @@ waypoints (smoothstep), one plan per episode from the object pose it observes at
 from __future__ import annotations
 
 import dataclasses
-import functools
-import os
 
 import numpy as np
 
+from ..kinematics import dls_ik
 from .layout import GRIP_ABOVE_COM, READY_POSE
 from .robot import ARM_JOINTS, G1_PAD_XML, PAD_HALF
 
@@ -23,44 +22,17 @@ def ready_targets() -> np.ndarray:
     return np.array([READY_POSE.get(n, 0.0) for n in names] + [0.0, 0.0, 0.0])
 
 
-@functools.lru_cache(maxsize=1)
-def _model():
-    import mujoco
-
-    m = mujoco.MjModel.from_xml_path(os.path.join(os.environ["ISAACSIM_ASSET_ROOT"], G1_PAD_XML))
-    return m, mujoco.MjData(m)
+def _palms_facing(r: np.ndarray) -> np.ndarray:
+    # Pad face normal (site y) along world y, site x along world x.
+    return np.cross(r[:, 1], [0, 1, 0]) + 0.3 * np.cross(r[:, 0], [1, 0, 0])
 
 
 def ik(side: str, pos: np.ndarray, q0: np.ndarray, iters: int = 400) -> tuple[np.ndarray, float]:
     """7-joint arm IK (waist at 0) putting the pad centre at `pos` with the pad face normal
-    along the world y axis (palms facing each other). Damped least squares."""
-    import mujoco
-
-    m, d = _model()
-    names = ARM_JOINTS[side]
-    qadr = np.array([m.joint(n).qposadr[0] for n in names])
-    dadr = np.array([m.joint(n).dofadr[0] for n in names])
-    lo = np.array([m.joint(n).range[0] for n in names])
-    hi = np.array([m.joint(n).range[1] for n in names])
-    sid = m.site(f"{side}_pad").id
-    d.qpos[:] = 0
-    d.qpos[qadr] = q0
-    jp, jr = np.zeros((3, m.nv)), np.zeros((3, m.nv))
-    for _ in range(iters):
-        mujoco.mj_kinematics(m, d)
-        mujoco.mj_comPos(m, d)
-        ep = pos - d.site_xpos[sid]
-        r = d.site_xmat[sid].reshape(3, 3)
-        er = np.cross(r[:, 1], [0, 1, 0]) + 0.3 * np.cross(r[:, 0], [1, 0, 0])
-        e = np.concatenate([ep, 0.5 * er])
-        if np.linalg.norm(e) < 1e-6:
-            break
-        mujoco.mj_jacSite(m, d, jp, jr, sid)
-        j = np.vstack([jp[:, dadr], 0.5 * jr[:, dadr]])
-        dq = j.T @ np.linalg.solve(j @ j.T + 1e-3 * np.eye(6), e)
-        d.qpos[qadr] = np.clip(d.qpos[qadr] + np.clip(dq, -0.1, 0.1), lo, hi)
-    mujoco.mj_kinematics(m, d)
-    return d.qpos[qadr].copy(), float(np.linalg.norm(pos - d.site_xpos[sid]))
+    along the world y axis (palms facing each other); returns the joints and the position
+    error left."""
+    q, at, _ = dls_ik(G1_PAD_XML, ARM_JOINTS[side], f"{side}_pad", pos, q0, _palms_facing, iters=iters)
+    return q, float(np.linalg.norm(pos - at))
 
 
 @dataclasses.dataclass

@@ -2,28 +2,14 @@
 Panda on a pedestal at a counter with a cabinet (drawer, hinged door, cubby) and a coffee
 machine (push button). Importing registers the ids."""
 
-import gymnasium as gym
+from ..registry import register
 
-_CFG = f"{__name__}.env_cfg"
-
-for _id, _cfg in (
-    ("ArenaEval-RoboCasa-OpenDrawer", "OpenDrawerEnvCfg"),
-    ("ArenaEval-RoboCasa-CloseSingleDoor", "CloseSingleDoorEnvCfg"),
-    ("ArenaEval-RoboCasa-CoffeePressButton", "CoffeePressButtonEnvCfg"),
-    ("ArenaEval-RoboCasa-PnPCounterToCab", "PnPCounterToCabEnvCfg"),
-):
-    gym.register(
-        id=_id,
-        entry_point="isaaclab.envs:ManagerBasedRLEnv",
-        disable_env_checker=True,
-        kwargs={"env_cfg_entry_point": f"{_CFG}:{_cfg}"},
-    )
-
+register({
+    "ArenaEval-RoboCasa-OpenDrawer": "OpenDrawerEnvCfg",
+    "ArenaEval-RoboCasa-CloseSingleDoor": "CloseSingleDoorEnvCfg",
+    "ArenaEval-RoboCasa-CoffeePressButton": "CoffeePressButtonEnvCfg",
+    "ArenaEval-RoboCasa-PnPCounterToCab": "PnPCounterToCabEnvCfg",
+}, f"{__name__}.env_cfg")
 # Isaac Lab's official Isaac-Open-Drawer-Franka with the success term evaluation needs
 # (tasks/robocasa_official.yaml).
-gym.register(
-    id="ArenaEval-Official-Open-Drawer-Franka",
-    entry_point="isaaclab.envs:ManagerBasedRLEnv",
-    disable_env_checker=True,
-    kwargs={"env_cfg_entry_point": f"{__name__}.official:OfficialOpenDrawerFrankaEnvCfg"},
-)
+register({"ArenaEval-Official-Open-Drawer-Franka": "OfficialOpenDrawerFrankaEnvCfg"}, f"{__name__}.official")

@@ -9,11 +9,9 @@ pedestal at the counter's edge, the counter, and the kitchen fixture of `kitchen
 
 from __future__ import annotations
 
-import os
-
 import isaaclab.sim as sim_utils
 from isaaclab.actuators import ImplicitActuatorCfg
-from isaaclab.assets import ArticulationCfg, AssetBaseCfg, RigidObjectCfg
+from isaaclab.assets import ArticulationCfg, AssetBaseCfg
 from isaaclab.envs import ManagerBasedRLEnvCfg
 from isaaclab.envs import mdp as il_mdp
 from isaaclab.managers import ObservationGroupCfg as ObsGroup
@@ -23,40 +21,15 @@ from isaaclab.managers import TerminationTermCfg as DoneTerm
 from isaaclab.scene import InteractiveSceneCfg
 from isaaclab.sensors import CameraCfg
 from isaaclab.sim import SimulationCfg
-from isaaclab.sim.schemas import UsdPhysicsCollisionCfg
 from isaaclab.utils import configclass
-from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
 from isaaclab_newton.renderers import NewtonWarpRendererCfg
-from isaaclab_newton.sim.schemas import NewtonCollisionCfg
 
+from ..common import NoRewardsCfg, asset_root, cuboid_object, physics, static_box
 from . import layout as L
 from . import mdp
 from .kitchen import JOINTS as FIXTURE_JOINTS
 from .kitchen import KITCHEN_USD
 from .robot import ARM_JOINTS, FINGER_JOINTS, FINGER_OPEN, PANDA_USD, READY
-
-def _asset_root() -> str:
-    return os.environ["ISAACSIM_ASSET_ROOT"]
-
-
-def _collision() -> list:
-    return [UsdPhysicsCollisionCfg(), NewtonCollisionCfg(contact_gap=0.0)]
-
-
-def _material():
-    return sim_utils.RigidBodyMaterialCfg(static_friction=L.FRICTION, dynamic_friction=L.FRICTION)
-
-
-def _static_box(name: str, size, pos, color) -> AssetBaseCfg:
-    return AssetBaseCfg(
-        prim_path="{ENV_REGEX_NS}/" + name,
-        spawn=sim_utils.CuboidCfg(
-            size=size, collision_props=_collision(), physics_material=_material(),
-            visual_material=sim_utils.PreviewSurfaceCfg(diffuse_color=color),
-        ),
-        init_state=AssetBaseCfg.InitialStateCfg(pos=pos),
-    )
-
 
 def robot_cfg() -> ArticulationCfg:
     joints = dict(zip(ARM_JOINTS, READY))
@@ -64,7 +37,7 @@ def robot_cfg() -> ArticulationCfg:
     return ArticulationCfg(
         prim_path="{ENV_REGEX_NS}/Robot",
         # The converted USD already carries the fixed joint (fix_root_link=True would clash).
-        spawn=sim_utils.UsdFileCfg(usd_path=f"{_asset_root()}/{PANDA_USD}", fix_root_link=None),
+        spawn=sim_utils.UsdFileCfg(usd_path=f"{asset_root()}/{PANDA_USD}", fix_root_link=None),
         init_state=ArticulationCfg.InitialStateCfg(pos=(0.0, 0.0, L.COUNTER_H), joint_pos=joints),
         actuators={
             "shoulder": ImplicitActuatorCfg(joint_names_expr=["joint[1-4]"], stiffness=2000.0, damping=100.0, armature=0.1),
@@ -84,7 +57,7 @@ def robot_cfg() -> ArticulationCfg:
 def kitchen_cfg() -> ArticulationCfg:
     return ArticulationCfg(
         prim_path="{ENV_REGEX_NS}/Kitchen",
-        spawn=sim_utils.UsdFileCfg(usd_path=f"{_asset_root()}/{KITCHEN_USD}", fix_root_link=None),
+        spawn=sim_utils.UsdFileCfg(usd_path=f"{asset_root()}/{KITCHEN_USD}", fix_root_link=None),
         init_state=ArticulationCfg.InitialStateCfg(pos=(L.CAB_X, 0.0, L.COUNTER_H), joint_pos={".*": 0.0}),
         actuators={
             # Passive joints: damping only (drawer, door); the button has a return spring.
@@ -106,11 +79,11 @@ class KitchenSceneCfg(InteractiveSceneCfg):
     light = AssetBaseCfg(prim_path="/World/light", spawn=sim_utils.DistantLightCfg(intensity=2500.0))
     robot: ArticulationCfg = robot_cfg()
     kitchen: ArticulationCfg = kitchen_cfg()
-    pedestal = _static_box("Pedestal", (2 * L.PEDESTAL, 2 * L.PEDESTAL, L.COUNTER_H), (0.0, 0.0, L.COUNTER_H / 2),
-                           (0.3, 0.3, 0.32))
-    counter = _static_box(
-        "Counter", (L.COUNTER_X[1] - L.COUNTER_X[0], 2 * L.COUNTER_Y, L.COUNTER_H),
-        ((L.COUNTER_X[0] + L.COUNTER_X[1]) / 2, 0.0, L.COUNTER_H / 2), (0.45, 0.47, 0.5),
+    pedestal = static_box((2 * L.PEDESTAL, 2 * L.PEDESTAL, L.COUNTER_H), (0.0, 0.0, L.COUNTER_H / 2),
+                          color=(0.3, 0.3, 0.32), name="Pedestal")
+    counter = static_box(
+        (L.COUNTER_X[1] - L.COUNTER_X[0], 2 * L.COUNTER_Y, L.COUNTER_H),
+        ((L.COUNTER_X[0] + L.COUNTER_X[1]) / 2, 0.0, L.COUNTER_H / 2), color=(0.45, 0.47, 0.5), name="Counter",
     )
     # A fixed camera above the robot's left shoulder, looking down at the counter, the
     # cabinet and the coffee machine at an angle, so the arm does not hide the cabinet's front
@@ -130,18 +103,8 @@ class KitchenSceneCfg(InteractiveSceneCfg):
 class KitchenObjectSceneCfg(KitchenSceneCfg):
     """The kitchen plus a light box on the counter in front of the cubby."""
 
-    object = RigidObjectCfg(
-        prim_path="{ENV_REGEX_NS}/Object",
-        spawn=sim_utils.CuboidCfg(
-            size=L.OBJECT,
-            rigid_props=sim_utils.RigidBodyPropertiesCfg(),
-            mass_props=sim_utils.MassPropertiesCfg(mass=L.OBJECT_MASS),
-            collision_props=_collision(),
-            physics_material=_material(),
-            visual_material=sim_utils.PreviewSurfaceCfg(diffuse_color=(0.1, 0.6, 0.2)),
-        ),
-        init_state=RigidObjectCfg.InitialStateCfg(pos=(L.OBJECT_XY[0], L.OBJECT_XY[1], L.OBJECT_REST_Z + 0.001)),
-    )
+    object = cuboid_object("Object", L.OBJECT, L.OBJECT_MASS, (L.OBJECT_XY[0], L.OBJECT_XY[1], L.OBJECT_REST_Z + 0.001),
+                           (0.1, 0.6, 0.2))
 
 
 def _joints(asset: str, names: list[str]) -> SceneEntityCfg:
@@ -224,22 +187,6 @@ class PnPTerminationsCfg:
 
 
 @configclass
-class NoRewardsCfg:
-    """Evaluation needs no reward terms."""
-
-
-def physics() -> NewtonCfg:
-    return NewtonCfg(
-        solver_cfg=MJWarpSolverCfg(
-            njmax=600, nconmax=120, cone="elliptic", impratio=10.0, integrator="implicitfast", iterations=100,
-            enable_multiccd=True,
-        ),
-        num_substeps=1,
-        use_cuda_graph=False,
-    )
-
-
-@configclass
 class OpenDrawerEnvCfg(ManagerBasedRLEnvCfg):
     """OpenDrawer: hook the drawer's handle bar with the closed gripper and pull it open."""
 
@@ -253,7 +200,7 @@ class OpenDrawerEnvCfg(ManagerBasedRLEnvCfg):
         self.decimation = 4
         self.episode_length_s = 8.0
         self.sim = SimulationCfg(
-            dt=L.CONTROL_DT / self.decimation, render_interval=self.decimation, device="cpu", physics=physics()
+            dt=L.CONTROL_DT / self.decimation, render_interval=self.decimation, device="cpu", physics=physics(njmax=600, nconmax=120)
         )
 
 

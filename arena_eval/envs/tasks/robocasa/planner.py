@@ -9,13 +9,12 @@ episode from the fixture and object poses it observes at the start. A plan's vec
 
 from __future__ import annotations
 
-import functools
 import math
-import os
 
 import numpy as np
 
 from ..g1.planner import Plan
+from ..kinematics import dls_ik
 from . import layout as L
 from .robot import ARM_JOINTS, PANDA_XML, READY
 
@@ -36,46 +35,17 @@ def down_along(direction_xy: np.ndarray) -> np.ndarray:
     return np.column_stack([x, np.cross(z, x), z])
 
 
-@functools.lru_cache(maxsize=1)
-def _model():
-    import mujoco
-
-    m = mujoco.MjModel.from_xml_path(os.path.join(os.environ["ISAACSIM_ASSET_ROOT"], PANDA_XML))
-    return m, mujoco.MjData(m)
-
-
 def ik(pos: np.ndarray, rot: np.ndarray, q0: np.ndarray, iters: int = 300) -> tuple[np.ndarray, float]:
     """Arm IK putting the grip site at `pos` (env frame) with orientation `rot`. Damped least
-    squares from `q0`; returns the joints and the remaining position error."""
-    import mujoco
-
-    m, d = _model()
-    qadr = np.array([m.joint(n).qposadr[0] for n in ARM_JOINTS])
-    dadr = np.array([m.joint(n).dofadr[0] for n in ARM_JOINTS])
-    lo = np.array([m.joint(n).range[0] for n in ARM_JOINTS]) + 0.02
-    hi = np.array([m.joint(n).range[1] for n in ARM_JOINTS]) - 0.02
-    sid = m.site("grip").id
+    squares from `q0`, 2 cm inside the joint limits; returns the joints and the error left."""
     target = np.asarray(pos, float) - np.array([0.0, 0.0, L.COUNTER_H])  # the MJCF's base is at its origin
-    d.qpos[:] = 0
-    d.qpos[qadr] = q0
-    jp, jr = np.zeros((3, m.nv)), np.zeros((3, m.nv))
-    for _ in range(iters):
-        mujoco.mj_kinematics(m, d)
-        mujoco.mj_comPos(m, d)
-        ep = target - d.site_xpos[sid]
-        r = d.site_xmat[sid].reshape(3, 3)
-        er = 0.5 * sum(np.cross(r[:, k], rot[:, k]) for k in range(3))
-        e = np.concatenate([ep, er])
-        if np.linalg.norm(e) < 1e-6:
-            break
-        mujoco.mj_jacSite(m, d, jp, jr, sid)
-        j = np.vstack([jp[:, dadr], jr[:, dadr]])
-        dq = j.T @ np.linalg.solve(j @ j.T + 1e-4 * np.eye(6), e)
-        d.qpos[qadr] = np.clip(d.qpos[qadr] + np.clip(dq, -0.1, 0.1), lo, hi)
-    mujoco.mj_kinematics(m, d)
-    r = d.site_xmat[sid].reshape(3, 3)
-    err = float(np.linalg.norm(target - d.site_xpos[sid]) + 0.1 * np.linalg.norm(r - rot))
-    return d.qpos[qadr].copy(), err
+
+    def rot_err(r):
+        return 0.5 * sum(np.cross(r[:, k], rot[:, k]) for k in range(3))
+
+    q, at, r = dls_ik(PANDA_XML, ARM_JOINTS, "grip", target, q0, rot_err, rot_weight=1.0, damping=1e-4, margin=0.02,
+                      iters=iters)
+    return q, float(np.linalg.norm(target - at) + 0.1 * np.linalg.norm(r - rot))
 
 
 class Planner:
