@@ -7,7 +7,11 @@ left idle. Exactly the planned episodes are counted: stopping once E episodes ha
 would favour short (successful) episodes over long failures.
 
 Actions come in chunks of H steps of which `n_action_steps` are executed; one batched
-policy call serves every slot whose chunk ran out.
+policy call serves every slot whose chunk ran out. Each chunk is checked before any of it
+reaches the simulator: a slot whose executed steps hold a non-finite value (or, where the
+card sets `limit`, a value outside it) ends its episode as a failure of the policy
+(`policy:non-finite action.<key>`, `policy:action.<key> out of limit`), counted in the rate,
+not as a simulator error.
 """
 
 from __future__ import annotations
@@ -99,6 +103,24 @@ def _check_actions(acts: Any, policy: Policy, task: TaskSpec, batch: int) -> Non
                 f"needs [{batch}, >={policy.n_action_steps}, {slot.dim}]",
                 where=policy.spec.source,
             )
+
+
+def _action_faults(acts: dict[str, Any], task: TaskSpec, steps: int) -> dict[int, str]:
+    """Rows of a checked batch whose executed steps cannot be sent: row -> reason."""
+    bad: dict[int, str] = {}
+    for key, slot in task.actions.items():
+        if key not in acts or slot.ignore:  # an ignored key never reaches the simulator
+            continue
+        a = np.asarray(acts[key], dtype=np.float64)[:, :steps]
+        finite = np.isfinite(a).all(axis=(1, 2))
+        for row in np.flatnonzero(~finite):
+            bad.setdefault(int(row), f"policy:non-finite {key}")
+        if slot.limit is not None:
+            lo, hi = slot.limit
+            out = finite & ((a < lo) | (a > hi)).any(axis=(1, 2))
+            for row in np.flatnonzero(out):
+                bad.setdefault(int(row), f"policy:{key} out of limit [{lo:g}, {hi:g}]")
+    return bad
 
 
 def _chunk_of(acts: dict[str, Any], key: str, slot: ActionSlot, row: int, steps: int) -> np.ndarray:
@@ -213,9 +235,16 @@ def run_task(
                     continue
                 timing.policy_s += time.perf_counter() - t0
                 _check_actions(acts, policy, task, len(need))
+                faults = _action_faults(acts, task, policy.n_action_steps)
                 for row, s in enumerate(need):
+                    if row in faults:
+                        finish(s, "failure", faults[row])
+                        continue
                     chunk[s] = {k: _chunk_of(acts, k, a, row, policy.n_action_steps) for k, a in task.actions.items()}
                     chunk_pos[s] = 0
+                if faults:  # new episodes in those slots; they need actions before anyone steps
+                    start([need[row] for row in sorted(faults)])
+                    continue
             action = {k: np.zeros((n, a.dim), np.float32) for k, a in task.actions.items()}
             for s in active:
                 c = chunk[s]

@@ -381,13 +381,15 @@ class IsaacLabVectorEnv(gym.vector.VectorEnv):
             elif tout[i] or self._steps[i] >= self.max_steps:
                 done[i], reason[i] = True, "time_limit"
                 success[i] = self.task.success.kind == "time_limit"
-        # Slots that did not end: their observation is current, so check it.
+        # Slots that did not end: their observation is current, so check it. The actions were
+        # finite (the runner checks them), so a state they drove non-finite is the policy's
+        # failure, counted in its rate (DESIGN.md Rule 3), not a simulator error.
         live = ~done
         for key, arr in obs.items():
             if key.startswith("state."):
                 bad = live & ~np.isfinite(arr).all(axis=1)
                 for i in np.flatnonzero(bad):
-                    done[i], error[i], reason[i] = True, True, f"error:non-finite {key}"
+                    done[i], reason[i] = True, f"policy:non-finite {key}"
                     live[i] = False
         for name, cond in self.task.failure_when.items():
             values = obs[cond.key][:, cond.index]
