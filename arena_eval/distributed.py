@@ -36,6 +36,7 @@ from typing import Any, Callable, Protocol
 
 from tqdm import tqdm
 
+from . import console
 from .errors import RunStopped, UserError
 from .results import EpisodeRecord
 from .runner import PlannedEpisode, PolicyUnavailable, SimulatorError, Timing
@@ -114,10 +115,9 @@ def run_shard(job: dict[str, Any], shard: dict[str, Any], emit: Callable[..., No
     """Run one shard in this process; `emit("record", json)` and `emit("file", relpath,
     bytes)` as episodes end. Returns {"status": "ok", "timing": ...}, or the user error or
     run-stopping fault that ended it (the driver raises it)."""
-    from .evaluate import task_env
     from .media import MediaRecorder
     from .policies import make_policy
-    from .runner import run_task
+    from .runner import run_task, task_env
     from .specs import parse_policy, task_from_card
 
     name = shard["task"]
@@ -206,7 +206,7 @@ def drive(
     running: set[int] = set()
     total = sum(len(s.episodes) for s in shards)
     counts = {"success": 0, "failure": 0, "error": 0}
-    bar = tqdm(total=total, desc="ray", unit="ep", disable=not progress, dynamic_ncols=True)
+    bar = tqdm(total=total, desc="ray", unit="ep", disable=not progress, dynamic_ncols=True, file=console.stream())
 
     def submit(s: Shard) -> None:
         attempts[s.id] += 1

@@ -10,7 +10,6 @@ checkpoint's content hash and, for a remote policy, what the server says it serv
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -24,13 +23,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from . import __version__
+from . import console
 from .errors import RunStopped, UserError
 from .fingerprint import content_hash
 from .media import MediaRecorder
-from .envs.base import BatchedEnv
 from .policies import Policy, make_policy
 from .results import EPISODES, LOCK, MANIFEST, RunLock, RunWriter, finished, load_manifest, read_records, write_json_atomic
-from .runner import PlannedEpisode, Timing, make_plan, run_task
+from .runner import PlannedEpisode, Timing, make_plan, run_task, task_env
 from .specs import REPO_ROOT, PolicySpec, SuiteSpec, TaskSpec
 
 
@@ -48,6 +47,7 @@ class EvalConfig:
     ray_cpus: int | None = None  # CPUs of a "local" cluster (default: all)
     shard_size: int | None = None  # episodes per Ray shard (default: see distributed.make_shards)
     ray_retries: int = 3  # attempts per shard beyond the first
+    verbose: bool = False  # the simulator's start-up output on the console instead of simulator.log
 
 
 def git_info() -> dict[str, Any]:
@@ -58,19 +58,6 @@ def git_info() -> dict[str, Any]:
         return {"revision": git("rev-parse", "HEAD") or None, "dirty": bool(git("status", "--porcelain"))}
     except (OSError, subprocess.SubprocessError):
         return {"revision": None, "dirty": None}
-
-
-@contextlib.contextmanager
-def task_env(task: TaskSpec, policy: Policy, seed: int) -> Iterator[BatchedEnv]:
-    """The task's env with the policy bound to it (UserError on a mismatch), closed after."""
-    from .envs import make_env
-
-    env = make_env(task, seed=seed)
-    try:
-        policy.bind(task, env.single_observation_space, env.single_action_space)
-        yield env
-    finally:
-        env.close()
 
 
 def default_run_dir(suite: SuiteSpec, policy: PolicySpec) -> Path:
@@ -121,6 +108,9 @@ def build_manifest(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], polic
         "git": git_info(),
         "host": {"platform": platform.platform(), "cpus": os.cpu_count()},
     }
+
+
+SIMULATOR_LOG = "simulator.log"
 
 
 def _describe_identity(ident: Any) -> str:
@@ -202,7 +192,7 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
     assert cfg.out is not None
     if policy_spec.type == "scripted":
         for t in suite.tasks:  # every task needs an expert; say so before any work
-            from .policies.experts import make_expert
+            from .registry import make_expert
 
             if not t.expert:
                 raise UserError(f"task {t.name!r} names no scripted expert (field 'expert')", where=t.source)
@@ -213,7 +203,10 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
 
     from .envs.isaaclab import check_env_ids
 
-    check_env_ids(list(suite.tasks))
+    if fresh:
+        fresh_files.append(cfg.out / SIMULATOR_LOG)
+    with console.simulator_output(cfg.out / SIMULATOR_LOG, cfg.verbose):  # Isaac Lab's import talks too
+        check_env_ids(list(suite.tasks))
     done = finished(read_records(cfg.out / EPISODES)) if not fresh else set()
 
     writer: RunWriter | None = None
@@ -240,7 +233,8 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
             for task in suite.tasks:
                 if not todo[task.name]:
                     continue
-                with task_env(task, policy, cfg.seed) as env:
+                with console.simulator_output(cfg.out / SIMULATOR_LOG, cfg.verbose), \
+                        task_env(task, policy, cfg.seed) as env:
                     w = open_writer()
                     media = MediaRecorder.for_task(cfg.out / "media" / task.name, task, env, cfg.videos)
                     total.add(run_task(env, policy, task, todo[task.name], w.append, progress=cfg.progress, media=media))
@@ -315,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true", help="continue the run in --out without repeating episodes")
     p.add_argument("--videos", type=int, default=2, help="record the first K episodes of each task with a camera as mp4")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--verbose", action="store_true",
+                   help="show Isaac Lab's, warp's and Newton's start-up output (default: in <out>/simulator.log)")
     g = p.add_argument_group("Ray (one evaluation across many machines; see the README)")
     g.add_argument("--ray", metavar="ADDRESS", default=None,
                    help="run shards on a Ray cluster: 'auto' or host:port joins one, 'local' starts one here")
@@ -343,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             suite=suite, policy=policy, seed=args.seed, out=args.out, resume=args.resume,
             progress=not args.no_progress, videos=max(0, args.videos),
             ray=args.ray, ray_cpus=args.ray_cpus, shard_size=args.shard_size, ray_retries=args.ray_retries,
+            verbose=args.verbose,
         )
     )
     summary = out / "summary.md"

@@ -16,15 +16,17 @@ not as a simulator error.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 import zlib
 from collections import deque
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 from tqdm import tqdm
 
+from . import console
 from .envs.base import BatchedEnv
 from .media import MediaRecorder
 from .errors import RunStopped, UserError
@@ -76,6 +78,19 @@ class Timing:
         d = dataclasses.asdict(self)
         d["harness_s"] = self.harness_s
         return d
+
+
+@contextlib.contextmanager
+def task_env(task: TaskSpec, policy: Policy, seed: int) -> Iterator[BatchedEnv]:
+    """The task's env with the policy bound to it (UserError on a mismatch), closed after."""
+    from .envs import make_env
+
+    env = make_env(task, seed=seed)
+    try:
+        policy.bind(task, env.single_observation_space, env.single_action_space)
+        yield env
+    finally:
+        env.close()
 
 
 class SimulatorError(RunStopped):
@@ -165,7 +180,8 @@ def run_task(
     slot_init: list[dict[str, Any]] = [{}] * n
     chunk: list[dict[str, np.ndarray] | None] = [None] * n
     chunk_pos = np.zeros(n, dtype=np.int64)
-    bar = tqdm(total=len(episodes), desc=task.name, unit="ep", disable=not progress, dynamic_ncols=True, leave=True)
+    bar = tqdm(total=len(episodes), desc=task.name, unit="ep", disable=not progress, dynamic_ncols=True, leave=True,
+               file=console.stream())
     counts = {"success": 0, "failure": 0, "error": 0}
     obs: dict[str, np.ndarray] = {}
 

@@ -19,7 +19,7 @@ Suite card (tasks/<suite>.yaml)::
           num_envs: 4
           app: kitless            # or isaacsim (Isaac Sim through the app launcher)
           cfg: {scene.env_spacing: 0.0}   # dotted overrides of the env cfg
-          start_state: cartpole   # harness-side start-state sampler (arena_eval.envs.starts)
+          start_state: cartpole   # harness-side start-state sampler (its family's, arena_eval.registry)
           resources: {cpus: 1, gpus: 0}   # what one shard needs on Ray (default: 1 CPU; 1 GPU on cuda)
         observations:             # modality key -> where the env provides it
           state.pole: {source: policy, index: [0, 2]}
@@ -32,7 +32,7 @@ Suite card (tasks/<suite>.yaml)::
                                                    # episode as the policy's failure
         failure_when:             # harness-side failure conditions on observed values
           pole_fell: {key: state.pole, index: 0, outside: [-1.2, 1.2]}
-        expert: cartpole_balance  # scripted expert (arena_eval.policies.experts)
+        expert: cartpole_balance  # scripted expert (its family's, arena_eval.registry)
 
 Policy card (policies/<name>.yaml)::
 
