@@ -218,6 +218,16 @@ def run_gate(pairs: dict[str, Sequence[int]], design: Design) -> dict[str, Any]:
         open_ = [t for t in tasks if per[t]["code"] == 0]
         if all(per[t]["pairs"] >= design.max_episodes for t in open_):
             decision = INCONCLUSIVE
+    if at_batch is not None:
+        # The gate stopped here: a task that would decide only later is undecided at this point
+        # (with runs longer than needed, e.g. a fixed-size run analysed afterwards).
+        stop = at_batch * design.batch
+        for t in tasks:
+            p = per[t]
+            if p["used"] > stop or (p["code"] == 0 and p["pairs"] > stop):
+                p["code"], p["used"] = 0, min(p["pairs"], stop)
+                d = np.asarray(pairs[t], dtype=float)[: p["used"]]
+                p["base_only"], p["cand_only"] = int(np.sum(d == 1)), int(np.sum(d == -1))
     for t in tasks:
         p = per[t]
         p["verdict"] = {1: REGRESSION, -1: NO_REGRESSION, 0: CONTINUE}[p["code"]]
