@@ -78,7 +78,9 @@ def test_the_gate_fails_a_degraded_checkpoint(entry, tmp_path):
     py = sys.executable
     ev = subprocess.run(evaluate_command(entry, str(card), run), cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert ev.returncode == 0, ev.stderr[-3000:]
-    gate = subprocess.run([py, "scripts/check_regression.py", "--baseline", str(baseline(entry)), "--candidate", str(run)],
+    dirty = ["--allow-dirty-baseline"] if entry.get("allow_dirty_baseline") else []
+    gate = subprocess.run([py, "scripts/check_regression.py", "--baseline", str(baseline(entry)), "--candidate", str(run),
+                           *dirty],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert gate.returncode == 1, gate.stdout + gate.stderr
     assert "worse" in (gate.stdout + gate.stderr).lower()
