@@ -143,6 +143,8 @@ def check_sequential(
         decision = result["decision"]
         used = {t: r["used"] for t, r in result["tasks"].items()}
         took = ", ".join(f"{t}: {n}" for t, n in used.items())
+        if result["at_batch"]:  # the cost: whole batches ran, the evidence crossed at the pair named
+            took = f"batch {result['at_batch']} (decided at pair {took})"
         if decision == sq.REGRESSION:
             bad = [t for t, r in result["tasks"].items() if r["verdict"] == sq.REGRESSION] or ["the suite"]
             lines.append(f"FAIL: regression on {', '.join(bad)} after {took} paired episode(s)")

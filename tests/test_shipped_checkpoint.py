@@ -84,3 +84,13 @@ def test_the_gate_fails_a_degraded_checkpoint(entry, tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert gate.returncode == 1, gate.stdout + gate.stderr
     assert "worse" in (gate.stdout + gate.stderr).lower()
+    if "sequential" in entry:  # the sequential gate catches it before its cap (issue 17)
+        s = entry["sequential"]
+        seq = subprocess.run([py, "scripts/check_regression.py", "--baseline", str(baseline(entry)), "--candidate",
+                              str(run), *dirty, "--sequential", "--out", str(tmp_path / "seq"),
+                              *(f"--{k.replace('_', '-')}={v}" for k, v in s.items())],
+                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert seq.returncode == 1, seq.stdout + seq.stderr
+        result = json.loads((tmp_path / "seq" / "sequential.json").read_text())
+        cap = min(s["max_episodes"], entry["episodes"])
+        assert result["decision"] == "regression" and result["at_batch"] * s["batch"] < cap, seq.stdout
