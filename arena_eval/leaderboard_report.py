@@ -50,7 +50,7 @@ def plot(res: dict[str, pd.DataFrame]) -> str:
     y = list(range(len(b)))[::-1]
     ax_r.errorbar(b["success_rate"], y, xerr=[b["success_rate"] - b["ci_low"], b["ci_high"] - b["success_rate"]],
                   fmt="o", capsize=3)
-    ax_r.set_xlim(0, 1)
+    ax_r.set_xlim(-0.03, 1.03)  # a rate of 0 or 1 stays visible
     ax_r.set_xlabel("pooled success rate (95% Wilson)")
     ax_r.set_yticks(y, b["run"])
     ax_r.set_ylim(-0.7, len(b) - 0.3)
