@@ -10,9 +10,10 @@ per process) into `<out>/<policy>/`. Exit 1 if any entry regresses.
 A sequential entry runs the candidate on the baseline's plan up to
 min(max_episodes, the baseline's episodes) episodes per task. With `--batches` it evaluates
 batch by batch (`--episodes n --resume`, n growing by `batch`) and stops as soon as the test
-decides; that needs evaluate.py's `--resume` to extend a run's plan to more episodes (the
-earlier plan is a prefix of the longer one: episode seeds depend only on seed, task and
-index). Without `--batches` it evaluates the whole cap at once and applies the same test,
+decides; evaluate.py's `--resume` extends a run's plan to more episodes (the earlier plan
+is a prefix of the longer one: episode seeds depend only on seed, task and index). Each
+batch is a new process (Isaac Lab's start-up and the model's load each time), so batches pay
+off when the cap is several batches long. Without `--batches` it evaluates the whole cap at once and applies the same test,
 which reports the episodes it would have needed.
 """
 
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True, help="directory for the gate's runs (must not exist)")
     p.add_argument("--gate-file", type=Path, default=GATE_FILE)
     p.add_argument("--batches", action="store_true",
-                   help="sequential entries: evaluate batch by batch with --resume (needs evaluate.py to extend a plan)")
+                   help="sequential entries: evaluate batch by batch (evaluate.py --episodes n --resume grows the plan)")
     a = p.parse_args(argv)
     if a.out.exists() and any(a.out.iterdir()):
         raise UserError("holds files already", where=str(a.out))

@@ -119,24 +119,56 @@ def _describe_identity(ident: Any) -> str:
     return ident.get("summary") or json.dumps(ident, sort_keys=True)[:200]
 
 
-def prepare_run_dir(cfg: EvalConfig, manifest: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
-    """Check the (locked) run dir against the request. Returns (fresh, manifest to use)."""
+def prepare_run_dir(cfg: EvalConfig, manifest: dict[str, Any]) -> tuple[bool, dict[str, Any], bool]:
+    """Check the (locked) run dir against the request. Returns (fresh, manifest to use,
+    whether a resumed run's plan grows)."""
     out = cfg.out
     assert out is not None
     exists = out.is_dir() and any(p.name != LOCK for p in out.iterdir())
     if not cfg.resume:
         if exists:
             raise UserError("holds another run; pass --resume to continue it or choose another --out", where=str(out))
-        return True, manifest
+        return True, manifest, False
     old = load_manifest(out)
     a, b = _identity(old), _identity(manifest)
+    if a != b and _extends(a, b):  # more episodes of the same plan (a sequential gate's next batch)
+        grown = {**old, "suite": manifest["suite"], "plan": manifest["plan"]}
+        grown["extended"] = [*old.get("extended", []), {
+            "from": {t: v["episodes"] for t, v in old["plan"]["tasks"].items()},
+            "to": {t: v["episodes"] for t, v in manifest["plan"]["tasks"].items()},
+            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}]
+        return False, grown, True
     diff = [k for k in a if a[k] != b[k]]
     if diff == ["policy_identity"]:
         raise UserError(f"cannot resume: the run's actions came from {_describe_identity(a['policy_identity'])}, "
                         f"but now from {_describe_identity(b['policy_identity'])}", where=str(out / MANIFEST))
     if diff:
         raise UserError(f"cannot resume: this request differs from the run in {', '.join(diff)}", where=str(out / MANIFEST))
-    return False, old
+    return False, old, False
+
+
+def _extends(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Does `new` only add episodes to `old`'s plan? Episode seeds depend on (seed, task,
+    index) alone, so a plan of E episodes is the first E of a longer one: a resumed run may
+    grow (never shrink), and what it recorded stays valid."""
+
+    def without_counts(ident: dict[str, Any]) -> dict[str, Any]:
+        x = json.loads(json.dumps(ident))
+        for t in (x.get("suite") or {}).get("tasks", []):
+            t.pop("episodes", None)
+        for t in ((x.get("plan") or {}).get("tasks") or {}).values():
+            t.pop("episodes", None)
+            t.pop("seeds", None)
+        return x
+
+    if without_counts(old) != without_counts(new):
+        return False
+    new_tasks = new["plan"]["tasks"]
+    for name, t in old["plan"]["tasks"].items():
+        seeds = new_tasks[name]["seeds"]
+        if len(seeds) < len(t["seeds"]) or seeds[: len(t["seeds"])] != t["seeds"]:
+            return False
+    return True
 
 
 def _check_out(cfg: EvalConfig) -> None:
@@ -199,7 +231,7 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
             make_expert(t, policy_spec.action_horizon)
 
     manifest = build_manifest(cfg, plan, policy.checkpoint_files(), policy.identity())
-    fresh, manifest = prepare_run_dir(cfg, manifest)
+    fresh, manifest, grown = prepare_run_dir(cfg, manifest)
 
     from .envs.isaaclab import check_env_ids
 
@@ -218,6 +250,7 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
         if writer is None:
             if fresh:
                 fresh_files.extend(cfg.out / n for n in (MANIFEST, EPISODES, "media"))
+            if fresh or grown:  # a grown plan is written when its first new episode is about to run
                 write_json_atomic(cfg.out / MANIFEST, manifest)
             writer = RunWriter(cfg.out)
         return writer

@@ -25,16 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from . import stats
-from .report import (
-    SUITE_ROW,
-    compare_suite,
-    compare_task_runs,
-    fmt_p,
-    fmt_pct,
-    load_task_records,
-    planned_episodes,
-    run_label,
-)
+from .report import fmt_p, fmt_pct
+from .runs import SUITE_ROW, compare_suite, compare_task_runs, load_task_records, planned_episodes, run_label
 
 POWER = 0.8
 

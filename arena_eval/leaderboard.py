@@ -26,7 +26,7 @@ from scipy import stats as sps
 
 from . import stats
 from .errors import UserError
-from .report import _unique_labels, is_paired, load_task_records, run_label
+from .runs import _unique_labels, is_paired, load_task_records, run_label
 
 
 def load(run_dirs: Sequence[str | Path]) -> tuple[list[str], list[str], list[dict[str, list[Any]]]]:

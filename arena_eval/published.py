@@ -18,7 +18,8 @@ from scipy import stats as sps
 
 from . import stats
 from .errors import UserError
-from .report import fmt_ci, fmt_p, fmt_pct, load_task_records, run_label
+from .report import fmt_ci, fmt_p, fmt_pct
+from .runs import load_task_records, run_label
 
 BINOMIAL = "exact binomial"
 BOSCHLOO = "Boschloo exact"

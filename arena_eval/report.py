@@ -1,27 +1,17 @@
-"""Reports from records on disk: per-run summaries and cross-run comparisons.
-
-Reads only `manifest.json` and `episodes.jsonl` (through `arena_eval.results.load_run`),
-never simulator or policy objects, so a report can be rebuilt anywhere from a run dir.
+"""Rendering only: per-run summaries and cross-run comparisons as Markdown, CSV, HTML and
+plots. The numbers come from `arena_eval.runs` (records read from disk, never simulator or
+policy objects), so a report can be rebuilt anywhere from a run dir.
 
 Per run (`write_reports`): summary.json, summary.csv, summary.md and a self-contained
 report.html (inline CSS, plots as base64 PNG). Across runs (`compare_runs`): compare.md,
 compare.csv and compare.html.
 
-Choices:
-- Only planned episodes count (Rule 1): records whose episode index is outside the plan
-  are left out and their number is reported.
-- A task with fewer records than planned is flagged as incomplete: its rate is biased
-  towards short (often successful) episodes.
-- Episode lengths are over decided episodes (success or failure); errors stop anywhere.
-- Comparisons use each run's own rates; p-values are two-sided (the regression gate in
-  `arena_eval.gate` is the one-sided test) and Holm-adjusted per candidate run over its
-  tasks plus the suite row.
+What counts and how runs pair: see `arena_eval.runs`.
 """
 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import html
 import io
 import math
@@ -32,11 +22,22 @@ from typing import Any, Collection, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import stats
-from .errors import UserError
-from .results import EpisodeRecord, load_run, write_json_atomic
-
-SUITE_ROW = "ALL (pooled)"
+from .results import EpisodeRecord, write_json_atomic
+from .runs import (  # noqa: F401  (summarize, compare_* and the rest: what report users read)
+    SUITE_ROW,
+    _json_clean,
+    _summarize,
+    compare_suite,
+    compare_table,
+    compare_task_runs,
+    is_paired,
+    load_task_records,
+    plan_seeds,
+    planned_episodes,
+    run_label,
+    summarize,
+    summary_frame,
+)
 MAX_INLINE_VIDEO_BYTES = 2 * 1024 * 1024  # larger videos are linked, not embedded
 OUTCOME_COLOURS = {"success": "#2e9d5b", "failure": "#d1495b", "error": "#9a9a9a"}
 
@@ -45,173 +46,34 @@ OUTCOME_COLOURS = {"success": "#2e9d5b", "failure": "#d1495b", "error": "#9a9a9a
 # Loading
 
 
-def _task_order(manifest: dict[str, Any], records: Iterable[EpisodeRecord]) -> list[str]:
-    """Tasks in suite-card order, then any task that only the records know."""
-    names = [t["name"] for t in (manifest.get("suite") or {}).get("tasks", []) if "name" in t]
-    names += [t for t in ((manifest.get("plan") or {}).get("tasks") or {}) if t not in names]
-    for r in records:
-        if r.task not in names:
-            names.append(r.task)
-    return names
 
 
-def planned_episodes(manifest: dict[str, Any], task: str) -> int | None:
-    plan = ((manifest.get("plan") or {}).get("tasks") or {}).get(task)
-    if plan is None:
-        return None
-    if "episodes" in plan:
-        return int(plan["episodes"])
-    return len(plan.get("seeds") or [])
 
 
-def plan_seeds(manifest: dict[str, Any], task: str) -> list[int] | None:
-    plan = ((manifest.get("plan") or {}).get("tasks") or {}).get(task)
-    return list(plan["seeds"]) if plan and plan.get("seeds") is not None else None
 
 
-def load_task_records(run_dir: str | Path) -> tuple[dict[str, Any], dict[str, list[EpisodeRecord]], int]:
-    """Manifest, planned records grouped by task (every planned task present, maybe empty),
-    and the number of unplanned records left out."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise UserError("no such run directory", where=str(run_dir))
-    manifest, records = load_run(run_dir)
-    by_task: dict[str, list[EpisodeRecord]] = {t: [] for t in _task_order(manifest, records)}
-    dropped = 0
-    for r in records:
-        planned = planned_episodes(manifest, r.task)
-        if planned is not None and not (0 <= r.episode < planned):
-            dropped += 1
-            continue
-        by_task[r.task].append(r)
-    return manifest, by_task, dropped
 
 
-def run_label(manifest: dict[str, Any], run_dir: str | Path) -> str:
-    return str(manifest.get("run_id") or Path(run_dir).resolve().name)
 
 
 # ---------------------------------------------------------------------------------------
 # One run: numbers
 
 
-def _git_text(git: Any, short: bool = False) -> str:
-    if isinstance(git, dict):
-        rev = str(git.get("revision") or git.get("rev") or git.get("commit") or "unknown")
-        return f"{rev[:12] if short else rev}{' (dirty)' if git.get('dirty') else ''}"
-    return (str(git)[:12] if short else str(git)) if git else "unknown"
 
 
-def _run_info(manifest: dict[str, Any], run_dir: Path) -> dict[str, Any]:
-    policy = manifest.get("policy") or {}
-    suite = manifest.get("suite") or {}
-    return {
-        "run_id": run_label(manifest, run_dir),
-        "run_dir": str(run_dir),
-        "created": manifest.get("created"),
-        "suite": suite.get("name"),
-        "policy": policy.get("name"),
-        "policy_type": policy.get("type"),
-        "checkpoint": policy.get("checkpoint"),
-        "checkpoint_sha256": manifest.get("checkpoint_sha256"),
-        "num_envs": manifest.get("num_envs"),
-        "seed": (manifest.get("plan") or {}).get("seed"),
-        "device": manifest.get("device"),
-        "backend": manifest.get("backend"),
-        "git": _git_text(manifest.get("git")),
-        "git_short": _git_text(manifest.get("git"), short=True),
-        "versions": manifest.get("versions") or {},
-    }
 
 
-def _timing(manifest: dict[str, Any]) -> dict[str, Any] | None:
-    t = manifest.get("timing")
-    if not t:
-        return None
-    out = dict(t)
-    wall = t.get("wall_s") or 0.0
-    if "harness_s" not in out and wall:
-        out["harness_s"] = max(0.0, wall - t.get("sim_s", 0.0) - t.get("policy_s", 0.0))
-    if wall:  # fractions make the split readable at a glance
-        out["fractions"] = {k[:-2]: out.get(k, 0.0) / wall for k in ("sim_s", "policy_s", "harness_s")}
-    return out
 
 
-def summarize(run_dir: str | Path) -> dict[str, Any]:
-    """Everything the reports show, as plain data (see summary.json)."""
-    return _summarize(Path(run_dir), *load_task_records(run_dir))
 
 
-def _summarize(run_dir: Path, manifest: dict[str, Any], by_task: dict[str, list[EpisodeRecord]],
-               dropped: int) -> dict[str, Any]:
-    cards = {t.get("name"): t for t in (manifest.get("suite") or {}).get("tasks", [])}
-    per_task = {task: stats.summarize_records(recs) for task, recs in by_task.items()}
-    tasks = []
-    for task, s in per_task.items():
-        card = cards.get(task) or {}
-        planned = planned_episodes(manifest, task)
-        tasks.append(
-            {
-                "task": task,
-                "instruction": card.get("instruction"),
-                "max_steps": card.get("max_steps"),
-                "planned": planned,
-                "complete": planned is None or s["episodes"] >= planned,
-                **s,
-            }
-        )
-    return {
-        "run": _run_info(manifest, run_dir),
-        "tasks": tasks,
-        "suite": stats.suite_summary(per_task),
-        "timing": _timing(manifest),
-        "unplanned_records_ignored": dropped,
-        "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    }
 
 
-def _json_clean(x: Any) -> Any:
-    """NaN is not JSON; write null instead."""
-    if isinstance(x, float) and math.isnan(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _json_clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_json_clean(v) for v in x]
-    return x
 
 
-def _row(task: str, kind: str, s: dict[str, Any]) -> dict[str, Any]:
-    length = s.get("length") or {}
-    slen = s.get("success_length") or {}
-    return {
-        "task": task,
-        "kind": kind,
-        "planned": s.get("planned"),
-        "episodes": s["episodes"],
-        "successes": s["successes"],
-        "failures": s["failures"],
-        "errors": s["errors"],
-        "success_rate": s["success_rate"],
-        "ci_low": s["ci_low"],
-        "ci_high": s["ci_high"],
-        "mean_task_rate": s.get("mean_task_rate"),
-        "mean_steps": length.get("mean"),
-        "median_steps": length.get("median"),
-        "min_steps": length.get("min"),
-        "max_steps": length.get("max"),
-        "mean_steps_success": slen.get("mean"),
-        "median_steps_success": slen.get("median"),
-        "min_steps_success": slen.get("min"),
-        "max_steps_success": slen.get("max"),
-    }
 
 
-def summary_frame(summary: dict[str, Any]) -> pd.DataFrame:
-    """One row per task plus a suite row (kind == "suite")."""
-    rows = [_row(t["task"], "task", t) for t in summary["tasks"]]
-    rows.append(_row(SUITE_ROW, "suite", summary["suite"]))
-    return pd.DataFrame(rows).astype({"planned": "Int64"})  # keep counts integers beside the suite's blank
 
 
 # ---------------------------------------------------------------------------------------
@@ -599,93 +461,25 @@ def _write_text_atomic(path: Path, text: str) -> None:
 # Several runs
 
 
-def is_paired(base_m: dict[str, Any], cand_m: dict[str, Any], task: str) -> bool:
-    """Two runs are paired on a task when their plans give it the same episode seeds, hence
-    the same start states episode by episode."""
-    seeds = plan_seeds(base_m, task)
-    return bool(seeds) and seeds == plan_seeds(cand_m, task)
 
 
-def compare_task_runs(base: dict[str, list[EpisodeRecord]], cand: dict[str, list[EpisodeRecord]],
-                      base_m: dict[str, Any], cand_m: dict[str, Any], task: str) -> dict[str, Any]:
-    return stats.compare_task(base[task], cand[task], is_paired(base_m, cand_m, task))
 
 
-def compare_suite(base: dict[str, list[EpisodeRecord]], cand: dict[str, list[EpisodeRecord]],
-                  base_m: dict[str, Any], cand_m: dict[str, Any], tasks: Sequence[str]) -> dict[str, Any]:
-    """Pooled comparison over `tasks`; paired only if every one of them is paired."""
-    paired = bool(tasks) and all(is_paired(base_m, cand_m, t) for t in tasks)
-    pool = lambda d: [r for t in tasks for r in d[t]]  # noqa: E731
-    return stats.compare_task(pool(base), pool(cand), paired)
 
 
 def compare_runs(run_dirs: Sequence[str | Path], out_dir: str | Path | None = None) -> pd.DataFrame:
-    """Per-task and suite comparison of runs against the first one (the baseline).
-
-    One row per (task, run). The suite rows pool the tasks present in every run. Tests are
-    two-sided: McNemar exact when the two plans have the same seeds for the task, Fisher
-    exact otherwise; `p_holm` is Holm-adjusted over each run's tasks and its suite row.
-    Writes compare.md, compare.csv and compare.html into `out_dir` if given.
-    """
-    if not run_dirs:
-        raise UserError("no run directories given")
-    loaded = []
-    for d in run_dirs:
-        manifest, by_task, _ = load_task_records(d)
-        loaded.append((Path(d), manifest, by_task))
-    labels = _unique_labels([run_label(m, d) for d, m, _ in loaded], [d for d, _, _ in loaded])
-    tasks: list[str] = []
-    for _, _, by_task in loaded:
-        tasks += [t for t in by_task if t not in tasks]
-    common = [t for t in tasks if all(t in bt for _, _, bt in loaded)]
-
-    _, base_m, base = loaded[0]
-    rows: dict[tuple[str, int], dict[str, Any]] = {}
-    for i, (d, m, by_task) in enumerate(loaded):
-        for t in tasks:
-            s = stats.summarize_records(by_task[t]) if t in by_task else None
-            rows[(t, i)] = _compare_row(t, "task", labels[i], d, s)
-        pooled = stats.summarize_records([r for t in common for r in by_task[t]])
-        rows[(SUITE_ROW, i)] = _compare_row(SUITE_ROW, "suite", labels[i], d, pooled)
-        if i == 0:
-            continue
-        keys, pvals = [], []
-        for t in tasks:
-            if t in base and t in by_task:
-                c = compare_task_runs(base, by_task, base_m, m, t)
-                rows[(t, i)].update(delta=c["delta"], test=c["test"], p_value=c["p_two_sided"])
-            else:
-                rows[(t, i)].update(test="missing")
-            keys.append((t, i))
-            pvals.append(rows[(t, i)]["p_value"])
-        c = compare_suite(base, by_task, base_m, m, common)
-        rows[(SUITE_ROW, i)].update(delta=c["delta"], test=c["test"], p_value=c["p_two_sided"])
-        keys.append((SUITE_ROW, i))
-        pvals.append(c["p_two_sided"])
-        for k, p in zip(keys, stats.holm(pvals)):
-            rows[k]["p_holm"] = p
-    order = [(t, i) for t in tasks + [SUITE_ROW] for i in range(len(loaded))]
-    df = pd.DataFrame([rows[k] for k in order])
-    df.attrs.update(common_tasks=common, tasks=tasks)  # for the note on what the pooled rows cover
+    """`runs.compare_table` of the runs, written as compare.md, compare.csv and compare.html
+    into `out_dir` if given."""
+    df = compare_table(run_dirs)
     if out_dir is not None:
         write_compare(df, out_dir)
     return df
 
 
-def _unique_labels(labels: list[str], dirs: list[Path]) -> list[str]:
-    """Run labels, falling back to the given path where two runs share a run_id."""
-    return [str(d) if labels.count(lbl) > 1 else lbl for lbl, d in zip(labels, dirs)]
 
 
-def _compare_row(task: str, kind: str, label: str, run_dir: Path, s: dict[str, Any] | None) -> dict[str, Any]:
-    nan = float("nan")
-    row: dict[str, Any] = {"task": task, "kind": kind, "run": label, "run_dir": str(run_dir)}
-    if s is None:
-        row.update(episodes=0, successes=0, failures=0, errors=0, success_rate=nan, ci_low=nan, ci_high=nan)
-    else:
-        row.update({k: s[k] for k in ("episodes", "successes", "failures", "errors", "success_rate", "ci_low", "ci_high")})
-    row.update(delta=nan, test="", p_value=nan, p_holm=nan)
-    return row
+
+
 
 
 COMPARE_HEADER = ("task", "run", "episodes", "success rate", "95% CI", "S/F/E", "delta", "test", "p", "p (Holm)")

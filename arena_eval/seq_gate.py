@@ -25,7 +25,7 @@ import numpy as np
 
 from . import sequential as sq
 from .gate import dirty_baseline_problems
-from .report import load_task_records, plan_seeds, planned_episodes, run_label
+from .runs import load_task_records, plan_seeds, planned_episodes, run_label
 
 EXIT_MORE = 3
 CODES = {sq.REGRESSION: 1, sq.NO_REGRESSION: 0, sq.INCONCLUSIVE: 0, sq.CONTINUE: EXIT_MORE}

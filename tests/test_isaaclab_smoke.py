@@ -227,3 +227,24 @@ def test_resume_after_a_last_record_lost_its_newline(runs, tmp_path):
     assert [r.episode for r in recs] == list(range(EPISODES_PER_TASK))  # none missing, none twice
     drop = lambda rows: [{k: v for k, v in d.items() if k != "slot"} for d in rows]  # noqa: E731
     assert drop(without_timing(out)) == drop(without_timing(runs.scripted4()))
+
+
+def test_resume_with_more_episodes_grows_the_plan(runs, tmp_path):
+    """A sequential gate's next batch: --resume with a larger --episodes runs only the new
+    episodes; the first ones are the same as in a run planned that long from the start."""
+    import shutil
+
+    out = tmp_path / "grown"
+    shutil.copytree(runs.scripted4(), out)
+    more = EPISODES_PER_TASK + 4
+    cmd = [sys.executable, str(ROOT / "scripts" / "evaluate.py"), "--suite", "smoke", "--policy", "scripted",
+           "--num-envs", "4", "--episodes", str(more), "--seed", "7", "--out", str(out), "--no-progress", "--resume"]
+    checked(subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900))
+    rows = without_timing(out)
+    assert [d["episode"] for d in rows] == list(range(more))
+    assert rows[:EPISODES_PER_TASK] == without_timing(runs.scripted4())
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["plan"]["tasks"]["cartpole_balance"]["episodes"] == more
+    assert manifest["extended"][0]["from"] == {"cartpole_balance": EPISODES_PER_TASK}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["tasks"][0]["episodes"] == more and summary["tasks"][0]["complete"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from arena_eval import report
+from arena_eval import report, stats
 from arena_eval.errors import UserError
 from helpers_runs import DEFAULT_TIMING, make_run, outcomes
 
@@ -159,7 +159,7 @@ def test_compare_runs(tmp_path: Path) -> None:
     assert idx.loc[("c", "base"), "test"] == "" and idx.loc[("c", "other"), "test"] == "missing"
     # Holm over (a, b, suite) per candidate run.
     p = df[df["run"] == "paired"]["p_value"].tolist()
-    assert df[df["run"] == "paired"]["p_holm"].tolist() == pytest.approx(report.stats.holm(p), nan_ok=True)
+    assert df[df["run"] == "paired"]["p_holm"].tolist() == pytest.approx(stats.holm(p), nan_ok=True)
     # Pooled rows cover the tasks every run has (a and b).
     assert idx.loc[(report.SUITE_ROW, "base"), "successes"] == 28
     csv = pd.read_csv(out / "compare.csv")

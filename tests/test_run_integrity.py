@@ -255,3 +255,18 @@ def dataclass_dict(obj):
     import dataclasses
 
     return dataclasses.asdict(obj)
+
+
+def test_a_resumed_plan_may_grow_but_never_shrink_or_change():
+    from arena_eval.evaluate import _extends
+
+    def ident(n, seed=0, cfg=None):
+        return {"suite": {"name": "s", "tasks": [{"name": "t", "episodes": n, "cfg": cfg}]},
+                "plan": {"seed": seed, "tasks": {"t": {"episodes": n, "seeds": [seed * 100 + i for i in range(n)]}}},
+                "policy": {"name": "p"}, "num_envs": {"t": 2}, "checkpoint_sha256": None, "policy_identity": None}
+
+    assert _extends(ident(8), ident(16))
+    assert _extends(ident(8), ident(8))
+    assert not _extends(ident(16), ident(8))  # shrinking would leave recorded episodes outside the plan
+    assert not _extends(ident(8, seed=0), ident(16, seed=1))  # other seeds: another plan
+    assert not _extends(ident(8), ident(16, cfg={"x": 1}))  # another task card
