@@ -6,6 +6,12 @@
 
 --published: is each run consistent with a published success rate (exact binomial test; a
 two-sample Boschloo test when the published episode count N is given)?
+
+--sequential [--delta D --alpha A --power P]: also the anytime-valid sequential test of each
+run against the first on their shared episodes in plan order (arena_eval.sequential, as
+check_regression.py --sequential): regression, no regression larger than D, or undecided,
+with the episodes the decision took; the sequential.json and evidence plot of each pair are
+written beside the comparison.
 """
 
 import sys
@@ -26,7 +32,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="output directory (default: results/compare-<timestamp>/)")
     ap.add_argument("--published", action="append", default=[], metavar="TASK=RATE[@N]",
                     help="test each run against a published rate (RATE 0.439 or 43.9%%; N = its episodes)")
+    seq = ap.add_argument_group("sequential test of each run against the first")
+    seq.add_argument("--sequential", action="store_true", help="add the anytime-valid sequential decisions")
+    seq.add_argument("--delta", type=float, default=0.25, help="drop in success rate to detect (default 0.25)")
+    seq.add_argument("--alpha", type=float, default=0.05, help="type I error (default 0.05)")
+    seq.add_argument("--power", type=float, default=0.8, help="power at a drop of delta (default 0.8)")
+    seq.add_argument("--batch", type=int, default=8, help="episodes per task between looks (default 8)")
     args = ap.parse_args(argv)
+    if args.sequential and not (0 < args.delta < 1 and 0 < args.alpha < 1 and 0 < args.power < 1 and args.batch >= 1):
+        ap.error("--delta, --alpha and --power must be in (0, 1), --batch >= 1")
 
     from arena_eval.report import compare_runs, compare_markdown
 
@@ -40,6 +54,18 @@ def main(argv: list[str] | None = None) -> int:
     df = compare_runs(args.runs, out_dir=out)
     print(compare_markdown(df), end="")
     print(f"\nwrote {out}/compare.{{md,csv,html}}", file=sys.stderr)
+    if args.sequential and len(args.runs) > 1:
+        from arena_eval.seq_gate import check_sequential
+        from arena_eval.sequential import Design
+
+        print("\n## Sequential test against the first run\n")
+        for i, cand in enumerate(args.runs[1:], start=1):
+            # no cap of its own: the baseline's episodes are the cap (pairs need a baseline outcome)
+            design = Design(args.delta, args.alpha, 1 - args.power, 10**6, args.batch)
+            _, lines, _ = check_sequential(args.runs[0], cand, design, allow_errors=True, allow_incomplete=True,
+                                           allow_dirty_baseline=True, out_dir=out / f"sequential-{i}")
+            print(f"### {cand}\n\n" + "\n".join(lines) + "\n")
+        print(f"wrote {out}/sequential-*/", file=sys.stderr)
     if pub is not None:
         text = published_markdown(pub)
         print("\n" + text, end="")

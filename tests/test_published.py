@@ -55,3 +55,20 @@ def test_cli(tmp_path: Path) -> None:
     for bad in ("a=2", "zz=0.4"):
         p = subprocess.run(cmd[:-1] + [bad], capture_output=True, text=True, timeout=120)
         assert p.returncode == 2 and p.stderr.count("\n") == 1 and "--published" in p.stderr, p.stderr
+
+
+def test_compare_with_the_sequential_test(tmp_path: Path) -> None:
+    """compare.py --sequential adds each run's anytime-valid decision against the first."""
+    base = make_run(tmp_path, "base", {"a": "S" * 40})
+    same = make_run(tmp_path, "same", {"a": "S" * 40})
+    worse = make_run(tmp_path, "worse", {"a": "F" * 40})
+    out = tmp_path / "cmp"
+    cmd = [sys.executable, str(REPO_ROOT / "scripts" / "compare.py"), str(base), str(same), str(worse),
+           "--out", str(out), "--sequential", "--delta", "0.25"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    text = p.stdout.split("## Sequential test against the first run")[1]
+    same_part, worse_part = text.split(f"### {worse}")
+    assert "PASS: no regression larger than 0.25" in same_part
+    assert "FAIL: regression on a" in worse_part
+    assert (out / "sequential-2" / "sequential.json").is_file()
