@@ -85,6 +85,14 @@ PARAMS = (
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
 
+def card_path(spec: PolicySpec, value: str) -> Path:
+    """A path from a card: `~` expanded, relative paths relative to the card's directory."""
+    p = Path(value).expanduser()
+    if not p.is_absolute() and spec.source:
+        p = Path(spec.source).resolve().parent / p
+    return p
+
+
 @dataclasses.dataclass
 class _Slot:
     episode_seed: int
@@ -92,6 +100,18 @@ class _Slot:
 
 
 class Gr00tPolicy(Policy):
+    def __new__(cls, spec: PolicySpec) -> Gr00tPolicy:
+        """One card type for every generation: an N1.6 or N1.7 checkpoint (by its config.json
+        model_type) gets the N1.6/N1.7 adapter, everything else this one (which reports errors)."""
+        if cls is Gr00tPolicy and spec.checkpoint:
+            from .config_n1x import MODEL_TYPES_N1X, checkpoint_model_type
+
+            if checkpoint_model_type(card_path(spec, spec.checkpoint)) in MODEL_TYPES_N1X:
+                from .policy_n1x import Gr00tN1xPolicy
+
+                return super().__new__(Gr00tN1xPolicy)
+        return super().__new__(cls)
+
     def __init__(self, spec: PolicySpec):
         super().__init__(spec)
         self.where = spec.source or None
@@ -199,10 +219,7 @@ class Gr00tPolicy(Policy):
         raise UserError(msg, where=self.where, field=field)
 
     def _path(self, value: str) -> Path:
-        p = Path(value).expanduser()
-        if not p.is_absolute() and self.spec.source:
-            p = Path(self.spec.source).resolve().parent / p
-        return p
+        return card_path(self.spec, value)
 
     def _int(self, p: dict, name: str, default: int) -> int:
         v = p.get(name, default)
@@ -373,3 +390,4 @@ class Gr00tPolicy(Policy):
         files = checkpoint_files(self.ckpt)
         files += sorted(p for p in self.processor_dir.rglob("*") if p.is_file())
         return [str(f) for f in files]
+
