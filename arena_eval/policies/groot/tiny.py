@@ -335,10 +335,15 @@ def tiny_card(
     }
 
 
-def spec_from_task(task: Any, video: dict[str, tuple[int, int]]) -> TinySpec:
-    """Keys and dims of a suite task (video resolutions must be given: cameras have no size in the card)."""
+def spec_from_task(task: Any, video: dict[str, tuple[int, int]], dims: dict[str, int] | None = None) -> TinySpec:
+    """Keys and dims of a suite task (video resolutions must be given: cameras have no size in the card).
+    A state key whose width only the env knows takes `dims[name]`, else the width of the action
+    key of the same name."""
     from ...errors import UserError
 
+    dims = dict(dims or {})
+    for key, a in task.actions.items():
+        dims.setdefault(key.split(".", 1)[1], a.dim)
     state, vids = {}, {}
     for key, src in task.observations.items():
         kind, name = key.split(".", 1)
@@ -347,8 +352,13 @@ def spec_from_task(task: Any, video: dict[str, tuple[int, int]]) -> TinySpec:
                 raise UserError(f"task {task.name!r} has camera {key}; give its size with --video {name}=WIDTHxHEIGHT")
             vids[name] = video[name]
         elif src.dim is None:
+            if name in dims:
+                state[name] = dims[name]
+                continue
             raise UserError(
-                f"cannot tell the dim of {key} (its source has no index in the suite card)", where=task.source
+                f"cannot tell the dim of {key} (its source has no index in the suite card); give it with "
+                f"--state-dim {name}=D",
+                where=task.source,
             )
         else:
             state[name] = src.dim
@@ -369,11 +379,21 @@ def main(argv: list[str] | None = None) -> int:
         "directory and a policy card for a suite's task."
     )
     p.add_argument("--out", type=Path, required=True, help="output directory (must not exist or be empty)")
-    p.add_argument("--arch", choices=sorted(ARCHS), default="n1.5")
+    p.add_argument(
+        "--version",
+        "--arch",
+        dest="arch",
+        choices=["n1", "n1.5", "n1.6", "n1.7"],
+        default="n1.5",
+        help="GR00T generation, i.e. the checkpoint layout to write",
+    )
     p.add_argument("--suite", default="smoke", help="suite whose task keys the checkpoint's metadata describes")
     p.add_argument("--task", default=None, help="task of the suite (default: the first)")
     p.add_argument(
         "--video", action="append", default=[], metavar="NAME=WxH", help="size of a camera, e.g. ego_view=256x256"
+    )
+    p.add_argument(
+        "--state-dim", action="append", default=[], metavar="NAME=D", help="width of a state key the suite card leaves to the env"
     )
     p.add_argument("--tag", default="new_embodiment", help="embodiment tag")
     p.add_argument("--seed", type=int, default=0)
@@ -396,17 +416,42 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError("expected integers >= 1", field="--denoising-steps/--shards")
     suite = load_suite(a.suite)
     task = suite.task(a.task) if a.task else suite.tasks[0]
-    spec = spec_from_task(task, video)
+    n1x = a.arch in ("n1.6", "n1.7")
+    if n1x:  # N1.6/N1.7 resize any frame size themselves: camera sizes are not needed
+        cams = [k.split(".", 1)[1] for k in task.observations if k.startswith("video.")]
+        video = {c: video.get(c, (0, 0)) for c in cams}
+    dims = {}
+    for v in a.state_dim:
+        try:
+            name, d = v.split("=", 1)
+            dims[name] = int(d)
+        except ValueError:
+            raise UserError(f"expected NAME=D, got {v!r}", field="--state-dim") from None
+    spec = spec_from_task(task, video, dims)
     if a.out.exists() and any(a.out.iterdir()):
         raise UserError("exists and is not empty", where=str(a.out))
-    write_tiny(
-        a.out / "checkpoint",
-        a.out / "processor",
-        arch=a.arch,
-        embodiments={a.tag: spec},
-        seed=a.seed,
-        num_shards=a.shards,
-    )
+    if n1x:
+        from .tiny_n1x import write_tiny_n1x
+
+        write_tiny_n1x(
+            a.out / "checkpoint",
+            a.out / "processor",
+            arch=a.arch,
+            spec=spec,
+            tag=a.tag,
+            seed=a.seed,
+            num_shards=a.shards,
+            extra_text=[t.instruction for t in suite.tasks],
+        )
+    else:
+        write_tiny(
+            a.out / "checkpoint",
+            a.out / "processor",
+            arch=a.arch,
+            embodiments={a.tag: spec},
+            seed=a.seed,
+            num_shards=a.shards,
+        )
     card = tiny_card(
         f"tiny-gr00t-{a.arch}",
         Path("checkpoint"),
