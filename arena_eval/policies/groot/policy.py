@@ -307,10 +307,10 @@ class Gr00tPolicy(Policy):
     # -- the Policy interface
 
     def required_obs(self) -> dict[str, tuple[int, ...] | None]:
-        req: dict[str, tuple[int, ...] | None] = {}
-        for k in self.video:
-            v = self.meta.video[k.meta_key]
-            req[k.suite_key] = (v.height, v.width, 3)
+        # Frames of any size: the processor crops and resizes them to the tower's size, as the
+        # original pipeline does with frames at the dataset's resolution (so a 224x224 camera
+        # binds a checkpoint trained on 256x256 frames).
+        req: dict[str, tuple[int, ...] | None] = {k.suite_key: None for k in self.video}
         for k in self.state:
             req[k.suite_key] = (k.dim,)
         return req

@@ -277,10 +277,11 @@ class Gr00tProcessor:
                     f"{k.suite_key} must be a uint8 array [B, T, H, W, 3], got "
                     f"{type(v).__name__} of {getattr(v, 'dtype', '?')}"
                 )
-            if v.ndim != 5 or v.shape[-1] != 3 or v.shape[1] < 1 or v.shape[2:4] != (vm.height, vm.width):
+            if v.ndim != 5 or v.shape[-1] != 3 or v.shape[1] < 1 or min(v.shape[2:4]) < 1:
+                # any frame size: cropped and resized to the tower's size like the dataset's frames
                 raise UserError(
-                    f"{k.suite_key} has shape {v.shape}; the checkpoint's {k.meta_key!r} needs "
-                    f"[B, T, {vm.height}, {vm.width}, 3]"
+                    f"{k.suite_key} has shape {v.shape}; the checkpoint's {k.meta_key!r} needs [B, T, H, W, 3] "
+                    f"(trained at {vm.height}x{vm.width})"
                 )
         for k in self.state:
             if k.suite_key not in obs:
@@ -307,10 +308,18 @@ class Gr00tProcessor:
         t = obs[self.video[0].suite_key].shape[1]
         if any(obs[k.suite_key].shape[1] != t for k in self.video):
             raise UserError("all video keys must have the same number of frames")
-        # [B, T, V, H, W, 3] -> rows of images in (b, t, v) order
-        stack = np.stack([obs[k.suite_key] for k in self.video], axis=2)
-        frames = stack.reshape(-1, *stack.shape[3:])
-        px = preprocess_images(frames, self.eagle.image_size, self.crop_scale, self.image_mean, self.image_std)
+        # Each camera at its own size -> [B*T, 3, S, S]; then rows of images in (b, t, v) order.
+        per_cam = [
+            preprocess_images(
+                obs[k.suite_key].reshape(-1, *obs[k.suite_key].shape[2:]),
+                self.eagle.image_size,
+                self.crop_scale,
+                self.image_mean,
+                self.image_std,
+            )
+            for k in self.video
+        ]
+        px = torch.stack(per_cam, dim=1).reshape(-1, *per_cam[0].shape[1:])
         return px, t * len(self.video)
 
     def text(self, instructions: Sequence[str], n_images: int) -> tuple[torch.Tensor, torch.Tensor]:
