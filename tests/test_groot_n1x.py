@@ -363,3 +363,49 @@ def test_prompt_layout(written, arch):
         assert re.search(r"<\|im_start\|>user\n<\|vision_start\|>(<\|image_pad\|>)+<\|vision_end\|>pick up the box", text)
     assert not text.rstrip().endswith("assistant")  # no generation prompt
     assert x.attention_mask[1, 0] == 0 and x.attention_mask[0].all()  # padded on the left
+
+
+# ---------------------------------------------------------------------------------------
+# The backbones against transformers' own models on the same weights.
+
+
+def test_n16_vision_tower_is_transformers_siglip2(written):
+    """Our patch layout and tower equal transformers' Siglip2VisionModel fed by its own
+    image processor's patchification (row, column, channel)."""
+    from transformers import Siglip2VisionModel
+
+    pol = _policy(written["n1.6"])
+    ours = pol.model.backbone.model.vision_model.vision_model
+    ref = Siglip2VisionModel(ours.embeddings.config).eval()
+    # transformers 5 flattened the class (no inner `vision_model`); our tree keeps the
+    # released nesting, so the same weights load into both by their relative names
+    missing, unexpected = ref.load_state_dict(
+        {k: v for k, v in ours.state_dict().items()}, strict=False
+    )
+    assert not unexpected and all(k.startswith("head.") for k in missing)
+    px = torch.from_numpy(np.stack([eagle3_pixels(f) for f in np.random.default_rng(0).integers(0, 256, (2, 56, 84, 3), dtype=np.uint8)]))
+    n, c, h, w = px.shape
+    p = 14
+    patches = px.permute(0, 2, 3, 1).reshape(n, h // p, p, w // p, p, c).permute(0, 1, 3, 2, 4, 5).reshape(n, -1, p * p * c)
+    with torch.no_grad():
+        want = ref(
+            pixel_values=patches,
+            pixel_attention_mask=torch.ones(n, patches.shape[1], dtype=torch.long),
+            spatial_shapes=torch.tensor([[h // p, w // p]] * n),
+        ).last_hidden_state
+        got = ours(px)
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_n17_feature_is_the_last_layer_before_the_final_norm(written):
+    pol = _policy(written["n1.7"])
+    x, _ = pol.inputs(_obs(2))
+    vl = pol.model.backbone.model.model
+    with torch.no_grad():
+        feats, image_mask = pol.model.backbone(x.input_ids, x.attention_mask, x.pixel_values, image_grid_thw=x.image_grid_thw)
+        out = vl(input_ids=x.input_ids, attention_mask=x.attention_mask, pixel_values=x.pixel_values,
+                 image_grid_thw=x.image_grid_thw, mm_token_type_ids=image_mask.int())
+    post = out.last_hidden_state  # transformers' output: after the final norm
+    torch.testing.assert_close(vl.language_model.norm(feats), post, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(feats, post)
+    assert int(image_mask.sum()) == int(x.image_grid_thw.prod(-1).sum()) // 4  # 2x2 merge
