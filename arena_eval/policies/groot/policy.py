@@ -100,10 +100,10 @@ class _Slot:
 
 
 class Gr00tPolicy(Policy):
-    def __new__(cls, spec: PolicySpec) -> Gr00tPolicy:
+    def __new__(cls, spec: PolicySpec | None = None) -> Gr00tPolicy:  # None: copy/pickle protocols
         """One card type for every generation: an N1.6 or N1.7 checkpoint (by its config.json
         model_type) gets the N1.6/N1.7 adapter, everything else this one (which reports errors)."""
-        if cls is Gr00tPolicy and spec.checkpoint:
+        if cls is Gr00tPolicy and spec is not None and spec.checkpoint:
             from .config_n1x import MODEL_TYPES_N1X, checkpoint_model_type
 
             if checkpoint_model_type(card_path(spec, spec.checkpoint)) in MODEL_TYPES_N1X:
