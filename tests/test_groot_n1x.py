@@ -409,3 +409,50 @@ def test_n17_feature_is_the_last_layer_before_the_final_norm(written):
     torch.testing.assert_close(vl.language_model.norm(feats), post, rtol=1e-5, atol=1e-5)
     assert not torch.allclose(feats, post)
     assert int(image_mask.sum()) == int(x.image_grid_thw.prod(-1).sum()) // 4  # 2x2 merge
+
+
+# ---------------------------------------------------------------------------------------
+# Joint groups of another size, mapped through the card.
+
+
+@pytest.mark.parametrize("arch", ["n1.5", "n1.7"])
+def test_joint_groups_of_another_size_map_through_the_card(written, tmp_path, arch):
+    """A checkpoint's 7-dim arm on a suite whose arm is 11 wide (as GR1's 6-joint hands on the
+    DexMG GR1's 11): the card picks the suite dims the checkpoint reads and places its output
+    dims, the rest filled."""
+    import gymnasium as gym
+
+    from arena_eval.policies.groot.tiny import write_tiny
+    from arena_eval.specs import TaskSpec
+
+    base = written.get(arch)
+    if base is None:  # N1.5 in the same spec
+        base = tmp_path / "n15"
+        write_tiny(base / "checkpoint", base / "processor", arch="n1.5", embodiments={"new_embodiment": SPEC})
+    idx = [0, 2, 4, 6, 8, 9, 10]
+    card = tiny_card("t", base / "checkpoint", base / "processor", SPEC)
+    card["params"]["state"]["state.left_arm"] = {"key": "left_arm", "index": idx}
+    card["params"]["action"]["action.left_arm"] = {"key": "left_arm", "index": idx, "fill": 0.5}
+    pol = make_policy(parse_policy(card, str(tmp_path / "card.yaml")))
+    assert pol.required_obs()["state.left_arm"] is None
+    o = _obs(2)
+    wide = np.zeros((2, 1, 11), np.float32)
+    wide[..., idx] = o["state.left_arm"]
+    o_wide = {**o, "state.left_arm": wide}
+    box = lambda d: gym.spaces.Box(-1, 1, (d,), np.float32)  # noqa: E731
+    obs_space = gym.spaces.Dict({"video.ego_view": gym.spaces.Box(0, 255, (48, 64, 3), np.uint8),
+                                 "state.left_arm": box(11), "state.waist": box(3)})
+    act_space = gym.spaces.Dict({"action.left_arm": box(11), "action.waist": box(3), "action.base_height": box(1)})
+    task = TaskSpec.__new__(TaskSpec)
+    object.__setattr__(task, "name", "t")
+    object.__setattr__(task, "actions", {})
+    pol.bind(task, obs_space, act_space)
+    g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    ref = _policy(base).predict(o, generator=g())  # the same checkpoint on a 7-wide suite
+    got = pol.predict(o_wide, generator=g())
+    assert got["action.left_arm"].shape == (2, 16, 11)
+    np.testing.assert_allclose(got["action.left_arm"][..., idx], ref["action.left_arm"], rtol=1e-5, atol=1e-5)
+    assert (got["action.left_arm"][..., [1, 3, 5, 7]] == 0.5).all()
+    bad = gym.spaces.Dict({**obs_space.spaces, "state.left_arm": box(9)})
+    with pytest.raises(UserError, match="reads dims"):
+        pol.bind(task, bad, act_space)

@@ -60,7 +60,7 @@ from .checkpoint import METADATA, checkpoint_files, load_weights
 from .config import EagleConfig, Gr00tConfig, load_config, load_eagle_config
 from .metadata import EmbodimentMeta, load_metadata
 from .modeling import Gr00tModel, ModelInputs, build_empty
-from .processor import EMBODIMENT_IDS, NORM_MODES, Gr00tProcessor, KeySpec, load_chat_template
+from .processor import EMBODIMENT_IDS, NORM_MODES, Gr00tProcessor, KeySpec, load_chat_template, parse_key_map
 from .tokenizer import image_normalisation, load_tokenizer
 
 PARAMS = (
@@ -283,10 +283,16 @@ class Gr00tPolicy(Policy):
         if norm is not None and not isinstance(norm, (str, dict)):
             self._err("expected a mode or a mapping of suite keys to modes", f"params.{modality}_normalization")
         out = []
-        for suite_key, meta_key in raw.items():
+        for suite_key, value in raw.items():
             if not isinstance(suite_key, str) or not suite_key.startswith(modality + "."):
                 self._err(f"suite key {suite_key!r} must look like {modality}.<name>", field)
-            if meta_key not in known:
+            try:
+                meta_key, index, fill = parse_key_map(value, modality)
+            except ValueError as e:
+                self._err(f"{suite_key}: {e}", field)
+            if index is not None and modality == "video":
+                self._err(f"{suite_key}: a camera takes no index", field)
+            if not isinstance(meta_key, str) or meta_key not in known:
                 self._err(
                     f"{modality} key {meta_key!r} (for {suite_key}) is not in the checkpoint metadata for embodiment "
                     f"{self.tag!r} (known: {', '.join(sorted(known)) or 'none'})",
@@ -301,7 +307,9 @@ class Gr00tPolicy(Policy):
                         f"params.{modality}_normalization",
                     )
             dim = 3 if modality == "video" else known[meta_key].dim
-            out.append(KeySpec(suite_key, meta_key, dim, mode))
+            if index is not None and len(index) != dim:
+                self._err(f"{suite_key}: index has {len(index)} entries for the checkpoint's {dim} dims", field)
+            out.append(KeySpec(suite_key, meta_key, dim, mode, index, fill))
         return out
 
     # -- the Policy interface
@@ -311,8 +319,8 @@ class Gr00tPolicy(Policy):
         # original pipeline does with frames at the dataset's resolution (so a 224x224 camera
         # binds a checkpoint trained on 256x256 frames).
         req: dict[str, tuple[int, ...] | None] = {k.suite_key: None for k in self.video}
-        for k in self.state:
-            req[k.suite_key] = (k.dim,)
+        for k in self.state:  # a mapped joint group takes any width covering its index
+            req[k.suite_key] = (k.dim,) if k.index is None else None
         return req
 
     def bind(self, task: TaskSpec, obs_space: gym.spaces.Dict, act_space: gym.spaces.Dict) -> None:
@@ -329,8 +337,24 @@ class Gr00tPolicy(Policy):
                 raise UserError(
                     f"{ours} expects {key} of shape {tuple(shape)}, task {task.name!r} gives {have}", where=self.where
                 )
-        mine = {k.suite_key: k.dim for k in self.action}
         theirs = {k: int(s.shape[0]) for k, s in act_space.spaces.items()}
+        for k in self.state:
+            if k.index is not None and int(obs_space.spaces[k.suite_key].shape[0]) <= max(k.index):
+                raise UserError(
+                    f"{ours} reads dims {list(k.index)} of {k.suite_key}, task {task.name!r} gives "
+                    f"{obs_space.spaces[k.suite_key].shape[0]}",
+                    where=self.where,
+                )
+        for k in self.action:  # a mapped joint group is as wide as the task's key
+            if k.index is not None and k.suite_key in theirs:
+                if theirs[k.suite_key] <= max(k.index):
+                    raise UserError(
+                        f"{ours} writes dims {list(k.index)} of {k.suite_key}, task {task.name!r} takes "
+                        f"{theirs[k.suite_key]}",
+                        where=self.where,
+                    )
+                k.suite_dim = theirs[k.suite_key]
+        mine = {k.suite_key: (k.dim if k.index is None else k.suite_dim) for k in self.action}
         # Every key the env takes, but those the task card ignores or fills may be left out
         # (a checkpoint trained without them); no key the env does not take.
         optional = {k for k, a in task.actions.items() if not a.required}

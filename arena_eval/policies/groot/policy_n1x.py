@@ -39,7 +39,7 @@ from .config_n1x import N1xConfig, load_backbone_config, load_n1x_config
 from .images_n1x import eagle3_pixels, eval_transform
 from .modeling_n1x import Gr00tN1xModel, N1xInputs, build_empty_n1x
 from .policy import DTYPES, Gr00tPolicy, _Slot
-from .processor import KeySpec, load_chat_template
+from .processor import KeySpec, load_chat_template, parse_key_map
 from .processor_n1x import (
     EMBODIMENT_ID,
     PROCESSOR_CONFIG,
@@ -152,12 +152,18 @@ class Gr00tN1xPolicy(Gr00tPolicy):
         if not isinstance(raw, dict):
             self._err("expected a mapping of suite keys to checkpoint modality keys (or a list)", field)
         out = []
-        for sk, mk in raw.items():
+        for sk, value in raw.items():
             if not isinstance(sk, str) or not sk.startswith(modality + "."):
                 self._err(f"suite key {sk!r} must look like {modality}.<name>", field)
-            if mk not in known:
+            try:
+                mk, index, fill = parse_key_map(value, modality)
+            except ValueError as e:
+                self._err(f"{sk}: {e}", field)
+            if index is not None and (modality == "video" or len(index) != known.get(mk, -1)):
+                self._err(f"{sk}: index must list one suite dim per checkpoint dim ({known.get(mk)})", field)
+            if not isinstance(mk, str) or mk not in known:
                 self._err(f"{mk!r} is not a {modality} key of embodiment {self.tag!r} ({', '.join(known)})", field)
-            out.append(KeySpec(sk, mk, known[mk]))
+            out.append(KeySpec(sk, mk, known[mk], index=index, fill=fill))
         if every:
             missing = sorted(set(known) - {k.meta_key for k in out})
             if missing:
@@ -170,7 +176,7 @@ class Gr00tN1xPolicy(Gr00tPolicy):
 
     def required_obs(self) -> dict[str, tuple[int, ...] | None]:
         req: dict[str, tuple[int, ...] | None] = {k.suite_key: None for k in self.video}  # any size: resized
-        req.update({k.suite_key: (k.dim,) for k in self.state})
+        req.update({k.suite_key: (k.dim,) if k.index is None else None for k in self.state})
         return req
 
     def _frames(self, obs: dict[str, Any], b: int) -> list[np.ndarray]:
@@ -200,9 +206,9 @@ class Gr00tN1xPolicy(Gr00tPolicy):
         col = 0
         for k in self.state:
             s = np.asarray(obs.get(k.suite_key))
-            if s.ndim != 3 or s.shape[0] != b or s.shape[2] != k.dim:
-                raise UserError(f"{k.suite_key} has shape {s.shape}; need [{b}, T, {k.dim}]")
-            raw[k.meta_key] = s[:, -1].astype(np.float64)
+            if s.ndim != 3 or s.shape[0] != b or (s.shape[2] != k.dim if k.index is None else s.shape[2] <= max(k.index)):
+                raise UserError(f"{k.suite_key} has shape {s.shape}; need [{b}, T, {k.dim}] (or wider with an index)")
+            raw[k.meta_key] = k.from_suite(s[:, -1].astype(np.float64))
             st = self.emb.stats["state"][k.meta_key]
             x = normalize_state(raw[k.meta_key], st, k.meta_key, self.percentiles, self.clip, k.meta_key in self.emb.mean_std_keys)
             state[:, 0, col : col + k.dim] = x
@@ -258,7 +264,7 @@ class Gr00tN1xPolicy(Gr00tPolicy):
             if a.relative:
                 v = v + raw_state[a.state_key][:, None, :]
             by_name[a.name] = v.astype(np.float32)
-        return {k.suite_key: by_name[k.meta_key] for k in self.action}
+        return {k.suite_key: k.to_suite(by_name[k.meta_key]) for k in self.action}
 
     def predict(self, obs: dict[str, Any], *, noise: torch.Tensor | None = None, generator: torch.Generator | None = None) -> dict[str, np.ndarray]:
         x, raw = self.inputs(obs)
