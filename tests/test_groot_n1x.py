@@ -456,3 +456,17 @@ def test_joint_groups_of_another_size_map_through_the_card(written, tmp_path, ar
     bad = gym.spaces.Dict({**obs_space.spaces, "state.left_arm": box(9)})
     with pytest.raises(UserError, match="reads dims"):
         pol.bind(task, bad, act_space)
+
+
+def test_n17_full_40_step_chunks(tmp_path):
+    """An embodiment whose action delta_indices cover the model's 40 steps: 40-step chunks;
+    a card claiming another horizon is a one-line error naming the field."""
+    base = tmp_path / "h40"
+    write_tiny_n1x(base / "checkpoint", base / "processor", arch="n1.7", spec=SPEC, horizon=40)
+    pol = _policy(base, action_horizon=40, n_action_steps=8)
+    pol.reset(np.arange(2), [0, 1])
+    a = pol.get_action(_obs(2), np.arange(2))
+    assert a["action.left_arm"].shape == (2, 40, 7)
+    with pytest.raises(UserError, match="action_horizon") as e:
+        _policy(base)  # tiny_card's 16
+    assert "40 valid action steps" in str(e.value) and "\n" not in str(e.value)
