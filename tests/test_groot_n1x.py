@@ -470,3 +470,29 @@ def test_n17_full_40_step_chunks(tmp_path):
     with pytest.raises(UserError, match="action_horizon") as e:
         _policy(base)  # tiny_card's 16
     assert "40 valid action steps" in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("how", ["no_statistics", "bad_tag", "no_relative_stats"])
+def test_processor_file_mistakes_are_one_line(written, tmp_path, how):
+    import shutil
+
+    base = tmp_path / "c"
+    shutil.copytree(written["n1.6"], base)
+    ckpt = base / "checkpoint"
+    over = {}
+    if how == "no_statistics":
+        (ckpt / "statistics.json").unlink()
+        want = "statistics.json"
+    elif how == "bad_tag":
+        over = {"embodiment_tag": "gr1"}
+        want = "no modality config for embodiment 'gr1'"
+    else:
+        st = json.loads((ckpt / "statistics.json").read_text())
+        del st["new_embodiment"]["relative_action"]["left_arm"]
+        (ckpt / "statistics.json").write_text(json.dumps(st))
+        want = "relative_action.left_arm"
+    card = tiny_card("t", ckpt, base / "processor", SPEC)
+    card["params"].update(over)
+    with pytest.raises(UserError) as e:
+        make_policy(parse_policy(card, str(tmp_path / "card.yaml")))
+    assert want in str(e.value) and "\n" not in str(e.value), str(e.value)
