@@ -496,3 +496,27 @@ def test_processor_file_mistakes_are_one_line(written, tmp_path, how):
     with pytest.raises(UserError) as e:
         make_policy(parse_policy(card, str(tmp_path / "card.yaml")))
     assert want in str(e.value) and "\n" not in str(e.value), str(e.value)
+
+
+def test_n17_pad_rows_get_no_attention_as_under_flash_attention(written):
+    """N1.7 reads the pad positions' features (its vl self-attention is unmasked), so their
+    values matter. NVIDIA runs flash-attention, which drops pad tokens from attention and puts
+    zeros back at their positions; our sdpa path must give the same zeros in every layer."""
+    pol = _policy(written["n1.7"])
+    x, _ = pol.inputs(_obs(2, texts=["lift", "pick up the brown box and place it in the blue bin"]))
+    lm = pol.model.backbone.model.model.language_model
+    outs: list[torch.Tensor] = []
+    hooks = [
+        layer.self_attn.register_forward_hook(lambda m, a, out: outs.append(out[0] if isinstance(out, tuple) else out))
+        for layer in lm.layers
+    ]
+    with torch.no_grad():
+        pol.model.backbone(x.input_ids, x.attention_mask, x.pixel_values, image_grid_thw=x.image_grid_thw)
+    for h in hooks:
+        h.remove()
+    pads = x.attention_mask[0] == 0
+    assert int(pads.sum()) > 0 and len(outs) == len(lm.layers)
+    for o in outs:
+        assert torch.isfinite(o).all()
+        assert bool((o[0, pads] == 0).all())
+        assert bool((o[0, ~pads].abs().sum(-1) > 0).all())
