@@ -520,3 +520,38 @@ def test_n17_pad_rows_get_no_attention_as_under_flash_attention(written):
         assert torch.isfinite(o).all()
         assert bool((o[0, pads] == 0).all())
         assert bool((o[0, ~pads].abs().sum(-1) > 0).all())
+
+
+def test_eef_relative_poses_compose_with_the_state():
+    from arena_eval.policies.groot.processor_n1x import compose_eef, matrix_to_rot6d, relative_eef, rot6d_to_matrix
+    from scipy.spatial.transform import Rotation
+
+    rng = np.random.default_rng(0)
+    rs = Rotation.random(2, random_state=1).as_matrix()
+    ra = Rotation.random(6, random_state=2).as_matrix().reshape(2, 3, 3, 3)
+    state = np.concatenate([rng.normal(size=(2, 3)), matrix_to_rot6d(rs)], -1)
+    action = np.concatenate([rng.normal(size=(2, 3, 3)), matrix_to_rot6d(ra)], -1)
+    np.testing.assert_allclose(rot6d_to_matrix(matrix_to_rot6d(ra)), ra, atol=1e-12)
+    rel = relative_eef(state, action)
+    np.testing.assert_allclose(compose_eef(state, rel), action, atol=1e-12)
+    ident = np.zeros((2, 1, 9))
+    ident[..., 3], ident[..., 7] = 1, 1  # rows (1,0,0), (0,1,0): no motion
+    np.testing.assert_allclose(compose_eef(state, ident)[:, 0], state, atol=1e-12)
+    # A pure translation along the state's own x axis moves along the first column of R_state.
+    step = ident.copy()
+    step[..., 0] = 0.5
+    np.testing.assert_allclose(compose_eef(state, step)[:, 0, :3] - state[:, :3], 0.5 * rs[:, :, 0], atol=1e-12)
+
+
+def test_eef_action_needs_a_pose_state(written, tmp_path):
+    import shutil
+
+    base = tmp_path / "c"
+    shutil.copytree(written["n1.7"], base)
+    p = base / "checkpoint" / "processor_config.json"
+    pc = json.loads(p.read_text())
+    pc["processor_kwargs"]["modality_configs"]["new_embodiment"]["action"]["action_configs"][0]["type"] = "EEF"
+    p.write_text(json.dumps(pc))
+    with pytest.raises(UserError, match=r"xyz \+ rot6d \(9 dims\).*got 7 and 7") as e:
+        _policy(base)
+    assert "processor_config.json" in str(e.value)

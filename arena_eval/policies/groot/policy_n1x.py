@@ -44,6 +44,7 @@ from .processor_n1x import (
     EMBODIMENT_ID,
     PROCESSOR_CONFIG,
     STATISTICS,
+    compose_eef,
     expand_eagle_images,
     expand_qwen_images,
     formalize,
@@ -261,7 +262,9 @@ class Gr00tN1xPolicy(Gr00tPolicy):
             col += a.dim
             st = self.emb.stats["relative_action" if a.relative else "action"][a.name]
             v = unnormalize_action(y, st, a.name, self.percentiles)
-            if a.relative:
+            if a.eef:
+                v = compose_eef(raw_state[a.state_key], v)
+            elif a.relative:
                 v = v + raw_state[a.state_key][:, None, :]
             by_name[a.name] = v.astype(np.float32)
         return {k.suite_key: k.to_suite(by_name[k.meta_key]) for k in self.action}

@@ -10,7 +10,9 @@ processor directory).
   concatenated in modality_keys order, zero-padded to max_state_dim.
 - Actions: the first len(delta_indices) steps, per key in modality_keys order, clipped to
   [-1, 1] and unnormalised; relative keys with the per-step `relative_action` statistics, then
-  the last observed state step of `state_key` (default: the same key) is added back.
+  the last observed state step of `state_key` (default: the same key) is added back (NON_EEF)
+  or composed with as a pose (EEF: xyz + rot6d, T_state @ T_rel, pytorch3d's row-based rot6d;
+  this convention is unverified against NVIDIA's code).
 - Text: formalize_language lowercases and strips punctuation; N1.6 renders one user turn
   [text, *images] (text first) with Eagle's chat template and expands each `<image-k>`;
   N1.7 renders [*images, text] with the Qwen3-VL template and expands each `<|image_pad|>` to
@@ -66,6 +68,39 @@ class ActionKey:
     dim: int
     relative: bool
     state_key: str
+    eef: bool = False  # end-effector pose (xyz + rot6d) composed with the state's pose
+
+
+def rot6d_to_matrix(d6: np.ndarray) -> np.ndarray:
+    """[..., 6] -> [..., 3, 3]: Gram-Schmidt on the two 3-vectors, which are the matrix's first
+    two ROWS (pytorch3d's rotation_6d convention, which GR00T's rotation transforms use)."""
+    a1, a2 = d6[..., :3], d6[..., 3:]
+    b1 = a1 / np.linalg.norm(a1, axis=-1, keepdims=True)
+    b2 = a2 - (b1 * a2).sum(-1, keepdims=True) * b1
+    b2 = b2 / np.linalg.norm(b2, axis=-1, keepdims=True)
+    return np.stack([b1, b2, np.cross(b1, b2)], axis=-2)
+
+
+def matrix_to_rot6d(m: np.ndarray) -> np.ndarray:
+    return m[..., :2, :].reshape(*m.shape[:-2], 6)
+
+
+def compose_eef(state: np.ndarray, rel: np.ndarray) -> np.ndarray:
+    """Absolute poses from a relative chunk: T_abs = T_state @ T_rel, i.e. the relative pose is
+    expressed in the state's frame. state [B, 9], rel [B, H, 9]; poses are xyz + rot6d."""
+    rs = rot6d_to_matrix(state[:, 3:])[:, None]  # [B, 1, 3, 3]
+    rr = rot6d_to_matrix(rel[..., 3:])
+    pos = (rs @ rel[..., :3, None])[..., 0] + state[:, None, :3]
+    return np.concatenate([pos, matrix_to_rot6d(rs @ rr)], axis=-1)
+
+
+def relative_eef(state: np.ndarray, action: np.ndarray) -> np.ndarray:
+    """The inverse of `compose_eef` (how training chunks are made relative)."""
+    rs = rot6d_to_matrix(state[:, 3:])[:, None]
+    ra = rot6d_to_matrix(action[..., 3:])
+    rst = np.swapaxes(rs, -1, -2)
+    pos = (rst @ (action[..., :3] - state[:, None, :3])[..., None])[..., 0]
+    return np.concatenate([pos, matrix_to_rot6d(rst @ ra)], axis=-1)
 
 
 @dataclasses.dataclass
@@ -127,17 +162,24 @@ def load_embodiment(ckpt: Path, tag: str) -> tuple[Embodiment, dict[str, Any]]:
         name = _strip(k, "action")
         c = c or {}
         rel = str(c.get("rep", "ABSOLUTE")).upper() == "RELATIVE" and bool(kw.get("use_relative_action", False))
-        if rel and str(c.get("type", "NON_EEF")).upper() != "NON_EEF":
-            raise UserError(
-                f"action {name!r}: end-effector-relative actions are not supported yet",
-                where=str(pc_path),
-                field=f"{tag}.action.action_configs",
-            )
+        kind = str(c.get("type", "NON_EEF")).upper()
+        if kind not in ("NON_EEF", "EEF"):
+            raise UserError(f"action {name!r}: unknown type {kind!r} (NON_EEF, EEF)", where=str(pc_path))
         sk = _strip(c.get("state_key") or name, "state")
         if rel and sk not in state_keys:
             raise UserError(f"relative action {name!r} needs state key {sk!r}", where=str(pc_path))
         d = _dim(stats, "relative_action" if rel else "action", name, w)
-        actions.append(ActionKey(name, d, rel, sk))
+        eef = rel and kind == "EEF"
+        if eef and (d != 9 or state_keys[sk] != 9):
+            raise UserError(
+                f"end-effector-relative action {name!r} needs xyz + rot6d (9 dims) in the action and state "
+                f"{sk!r}, got {d} and {state_keys[sk]}",
+                where=str(pc_path),
+                field=f"{tag}.action.action_configs",
+            )
+        if not eef and rel and d != state_keys[sk]:
+            raise UserError(f"relative action {name!r} has {d} dims, its state {sk!r} {state_keys[sk]}", where=str(pc_path))
+        actions.append(ActionKey(name, d, rel, sk, eef))
     emb = Embodiment(
         tag=tag,
         video_keys=[_strip(k, "video") for k in video["modality_keys"]],
