@@ -137,7 +137,9 @@ class Eagle3Model(nn.Module):
         if pixel_values:
             vit = torch.cat([self.vision_features(px).flatten(0, 1) for px in pixel_values]).to(embeds.dtype)
             if int(selected.sum()) != vit.shape[0]:
-                raise RuntimeError(f"{int(selected.sum())} image tokens in the prompt for {vit.shape[0]} image features")
+                raise RuntimeError(
+                    f"{int(selected.sum())} image tokens in the prompt for {vit.shape[0]} image features"
+                )
             embeds = embeds.masked_scatter(selected.unsqueeze(-1).expand_as(embeds), vit)
         pos = torch.arange(input_ids.shape[1], device=input_ids.device).expand(input_ids.shape[0], -1)
         return lm(inputs_embeds=embeds, attention_mask=attention_mask, position_ids=pos).last_hidden_state

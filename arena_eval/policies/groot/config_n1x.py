@@ -173,7 +173,9 @@ def parse_n1x_config(data: Any, where: str) -> N1xConfig:
         # The released models use the alternating DiT; the plain path is not implemented.
         raise UserError("only use_alternate_vl_dit true is supported", where=where, field="use_alternate_vl_dit")
     if full.get("apply_sincos_state_encoding"):
-        raise UserError("apply_sincos_state_encoding is not supported", where=where, field="apply_sincos_state_encoding")
+        raise UserError(
+            "apply_sincos_state_encoding is not supported", where=where, field="apply_sincos_state_encoding"
+        )
     dit = TransformerConfig.from_dict(full["diffusion_model_cfg"], where, "diffusion_model_cfg")
     if dit.output_dim != full["hidden_size"]:
         raise UserError(

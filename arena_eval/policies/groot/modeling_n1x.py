@@ -85,7 +85,9 @@ class Gr00tN1xModel(nn.Module):
         ids = x.embodiment_id.cpu()
         shared = int(ids[0]) if bool((ids == ids[0]).all()) else None
         x = x.to(self.device, self.dtype)
-        feats, image_mask = self.backbone(x.input_ids, x.attention_mask, x.pixel_values, image_grid_thw=x.image_grid_thw)
+        feats, image_mask = self.backbone(
+            x.input_ids, x.attention_mask, x.pixel_values, image_grid_thw=x.image_grid_thw
+        )
         out = self.action_head.sample(
             feats,
             x.attention_mask,

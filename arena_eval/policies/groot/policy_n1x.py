@@ -77,7 +77,9 @@ class Gr00tN1xPolicy(Gr00tPolicy):
         p = dict(spec.params)
         unknown = sorted(set(p) - set(PARAMS_N1X))
         if unknown:
-            self._err(f"unknown parameter {unknown[0]!r} for an N1.6/N1.7 card (known: {', '.join(PARAMS_N1X)})", "params")
+            self._err(
+                f"unknown parameter {unknown[0]!r} for an N1.6/N1.7 card (known: {', '.join(PARAMS_N1X)})", "params"
+            )
         self.ckpt = self._path(spec.checkpoint or "")
         for name in ("processor_dir", "embodiment_tag"):
             if not p.get(name):
@@ -207,11 +209,13 @@ class Gr00tN1xPolicy(Gr00tPolicy):
         col = 0
         for k in self.state:
             s = np.asarray(obs.get(k.suite_key))
-            if s.ndim != 3 or s.shape[0] != b or (s.shape[2] != k.dim if k.index is None else s.shape[2] <= max(k.index)):
+            narrow = s.ndim == 3 and (s.shape[2] != k.dim if k.index is None else s.shape[2] <= max(k.index))
+            if s.ndim != 3 or s.shape[0] != b or narrow:
                 raise UserError(f"{k.suite_key} has shape {s.shape}; need [{b}, T, {k.dim}] (or wider with an index)")
             raw[k.meta_key] = k.from_suite(s[:, -1].astype(np.float64))
             st = self.emb.stats["state"][k.meta_key]
-            x = normalize_state(raw[k.meta_key], st, k.meta_key, self.percentiles, self.clip, k.meta_key in self.emb.mean_std_keys)
+            mean_std = k.meta_key in self.emb.mean_std_keys
+            x = normalize_state(raw[k.meta_key], st, k.meta_key, self.percentiles, self.clip, mean_std)
             state[:, 0, col : col + k.dim] = x
             col += k.dim
         frames = self._frames(obs, b)
@@ -269,7 +273,9 @@ class Gr00tN1xPolicy(Gr00tPolicy):
             by_name[a.name] = v.astype(np.float32)
         return {k.suite_key: k.to_suite(by_name[k.meta_key]) for k in self.action}
 
-    def predict(self, obs: dict[str, Any], *, noise: torch.Tensor | None = None, generator: torch.Generator | None = None) -> dict[str, np.ndarray]:
+    def predict(
+        self, obs: dict[str, Any], *, noise: torch.Tensor | None = None, generator: torch.Generator | None = None
+    ) -> dict[str, np.ndarray]:
         x, raw = self.inputs(obs)
         pred = self.model.get_action(x, self.steps, noise=noise, generator=generator)
         return self.decode(pred.numpy(), raw)

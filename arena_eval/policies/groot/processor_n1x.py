@@ -178,7 +178,9 @@ def load_embodiment(ckpt: Path, tag: str) -> tuple[Embodiment, dict[str, Any]]:
                 field=f"{tag}.action.action_configs",
             )
         if not eef and rel and d != state_keys[sk]:
-            raise UserError(f"relative action {name!r} has {d} dims, its state {sk!r} {state_keys[sk]}", where=str(pc_path))
+            raise UserError(
+                f"relative action {name!r} has {d} dims, its state {sk!r} {state_keys[sk]}", where=str(pc_path)
+            )
         actions.append(ActionKey(name, d, rel, sk, eef))
     emb = Embodiment(
         tag=tag,
@@ -218,11 +220,19 @@ def _arr(st: dict[str, Any], name: str, key: str) -> np.ndarray:
     return np.asarray(st[name], np.float64)
 
 
-def normalize_state(x: np.ndarray, st: dict[str, Any], key: str, percentiles: bool, clip: bool, mean_std: bool) -> np.ndarray:
+def _bounds(st: dict[str, Any], key: str, percentiles: bool) -> tuple[np.ndarray, np.ndarray]:
+    if percentiles:
+        return _arr(st, "q01", key), _arr(st, "q99", key)
+    return _arr(st, "min", key), _arr(st, "max", key)
+
+
+def normalize_state(
+    x: np.ndarray, st: dict[str, Any], key: str, percentiles: bool, clip: bool, mean_std: bool
+) -> np.ndarray:
     if mean_std:
         mean, std = _arr(st, "mean", key), _arr(st, "std", key)
         return np.where(std != 0, (x - mean) / np.where(std != 0, std, 1.0), 0.0)
-    lo, hi = (_arr(st, "q01", key), _arr(st, "q99", key)) if percentiles else (_arr(st, "min", key), _arr(st, "max", key))
+    lo, hi = _bounds(st, key, percentiles)
     ok = hi != lo
     y = np.where(ok, 2 * (x - lo) / np.where(ok, hi - lo, 1.0) - 1, 0.0)
     return np.clip(y, -1, 1) if clip else y
@@ -230,7 +240,7 @@ def normalize_state(x: np.ndarray, st: dict[str, Any], key: str, percentiles: bo
 
 def unnormalize_action(y: np.ndarray, st: dict[str, Any], key: str, percentiles: bool) -> np.ndarray:
     """y [B, H, D] in [-1, 1] (clipped first); statistics [D] or per step [H_stats, D]."""
-    lo, hi = (_arr(st, "q01", key), _arr(st, "q99", key)) if percentiles else (_arr(st, "min", key), _arr(st, "max", key))
+    lo, hi = _bounds(st, key, percentiles)
     h = y.shape[1]
     if lo.ndim == 2:  # relative actions: one row per chunk step
         if lo.shape[0] < h:

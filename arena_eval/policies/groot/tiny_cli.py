@@ -36,7 +36,11 @@ def main(argv: list[str] | None = None) -> int:
         "--video", action="append", default=[], metavar="NAME=WxH", help="size of a camera, e.g. ego_view=256x256"
     )
     p.add_argument(
-        "--state-dim", action="append", default=[], metavar="NAME=D", help="width of a state key the suite card leaves to the env"
+        "--state-dim",
+        action="append",
+        default=[],
+        metavar="NAME=D",
+        help="width of a state key the suite card leaves to the env",
     )
     p.add_argument("--tag", default="new_embodiment", help="embodiment tag")
     p.add_argument("--seed", type=int, default=0)

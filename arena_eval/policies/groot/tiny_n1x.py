@@ -144,7 +144,8 @@ def write_processor_dir(out: Path, model_type: str, extra_text: list[str]) -> di
     (out / "chat_template.json").write_text(json.dumps({"chat_template": template}, indent=2) + "\n")
     pre: dict[str, Any] = {"image_mean": [0.5] * 3, "image_std": [0.5] * 3, "do_normalize": True, "do_rescale": True}
     if not n16:  # Qwen3-VL's image processor settings
-        pre |= {"patch_size": 16, "temporal_patch_size": 2, "merge_size": 2, "size": {"shortest_edge": 4096, "longest_edge": 1 << 20}}
+        size = {"shortest_edge": 4096, "longest_edge": 1 << 20}
+        pre |= {"patch_size": 16, "temporal_patch_size": 2, "merge_size": 2, "size": size}
     (out / "preprocessor_config.json").write_text(json.dumps(pre, indent=2) + "\n")
     cfg = tiny_backbone_config(model_type, tok)
     (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
@@ -165,12 +166,14 @@ def tiny_model_config(model_type: str, max_dim: int) -> dict[str, Any]:
         "diffusion_model_cfg": dit,
     }
     if model_type == N16:
-        return {"model_type": N16, "architectures": [N16], "transformers_version": "4.51.3", "use_relative_action": True} | small
+        head = {"model_type": N16, "architectures": [N16], "transformers_version": "4.51.3"}
+        return head | {"use_relative_action": True} | small
     from .config_n1x import N17_DEFAULTS
 
     full = copy.deepcopy(N17_DEFAULTS) | {"model_type": N17, "architectures": [N17], "state_dropout_prob": 0.2}
     full |= small | {"diffusion_model_cfg": {**N17_DEFAULTS["diffusion_model_cfg"], **dit}}
-    full["vl_self_attention_cfg"] = {**N17_DEFAULTS["vl_self_attention_cfg"], "num_layers": 1, "num_attention_heads": 2, "attention_head_dim": 32}
+    vlsa = {"num_layers": 1, "num_attention_heads": 2, "attention_head_dim": 32}
+    full["vl_self_attention_cfg"] = {**N17_DEFAULTS["vl_self_attention_cfg"], **vlsa}
     full["shortest_image_edge"] = 64  # tiny images (the released 256 works too, only slower)
     return full
 
@@ -198,12 +201,22 @@ def processor_files(spec: Any, tag: str, eid: int, horizon: int, max_dim: int, s
     rel = [k for k, d in spec.action.items() if spec.state.get(k) == d]
     modality = {
         "video": {"delta_indices": [0], "modality_keys": list(spec.video)},
-        "state": {"delta_indices": [0], "modality_keys": list(spec.state), "sin_cos_embedding_keys": None, "mean_std_embedding_keys": None},
+        "state": {
+            "delta_indices": [0],
+            "modality_keys": list(spec.state),
+            "sin_cos_embedding_keys": None,
+            "mean_std_embedding_keys": None,
+        },
         "action": {
             "delta_indices": list(range(horizon)),
             "modality_keys": list(spec.action),
             "action_configs": [
-                {"rep": "RELATIVE" if k in rel else "ABSOLUTE", "type": "NON_EEF", "format": "DEFAULT", "state_key": None}
+                {
+                    "rep": "RELATIVE" if k in rel else "ABSOLUTE",
+                    "type": "NON_EEF",
+                    "format": "DEFAULT",
+                    "state_key": None,
+                }
                 for k in spec.action
             ],
         },
@@ -248,7 +261,8 @@ def unused_tensors_n1x(model: Gr00tN1xModel, seed: int) -> dict[str, torch.Tenso
             torch.manual_seed(seed + 1)
             head = Siglip2MultiheadAttentionPoolingHead(vcfg)
         out = {f"backbone.model.vision_model.vision_model.head.{k}": v for k, v in head.state_dict().items()}
-        out["backbone.model.language_model.lm_head.weight"] = 0.02 * torch.randn(lm.vocab_size, lm.hidden_size, generator=g)
+        lm_head = 0.02 * torch.randn(lm.vocab_size, lm.hidden_size, generator=g)
+        out["backbone.model.language_model.lm_head.weight"] = lm_head
         return out
     # N1.7: lm_head is tied to embed_tokens; the released file may carry it
     return {"backbone.model.lm_head.weight": model.backbone.model.model.language_model.embed_tokens.weight.clone()}
