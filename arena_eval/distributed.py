@@ -36,6 +36,7 @@ from typing import Any, Callable, Protocol
 
 from tqdm import tqdm
 
+from . import console
 from .errors import RunStopped, UserError
 from .results import EpisodeRecord
 from .runner import PlannedEpisode, PolicyUnavailable, SimulatorError, Timing
@@ -88,11 +89,13 @@ class Job:
     policy_source: str
     seed: int
     videos: int
+    identity: dict[str, Any] | None = None  # the run's policy identity; every worker checks its own against it
 
     @classmethod
-    def of(cls, tasks: list[TaskSpec], policy: PolicySpec, seed: int, videos: int) -> "Job":
+    def of(cls, tasks: list[TaskSpec], policy: PolicySpec, seed: int, videos: int,
+           identity: dict[str, Any] | None = None) -> "Job":
         return cls({t.name: t.to_card() for t in tasks}, {t.name: t.source for t in tasks}, policy.to_card(),
-                   policy.source, seed, videos)
+                   policy.source, seed, videos, json.loads(json.dumps(identity)))
 
 
 def resources(task: TaskSpec, policy: PolicySpec) -> dict[str, float]:
@@ -112,16 +115,20 @@ def run_shard(job: dict[str, Any], shard: dict[str, Any], emit: Callable[..., No
     """Run one shard in this process; `emit("record", json)` and `emit("file", relpath,
     bytes)` as episodes end. Returns {"status": "ok", "timing": ...}, or the user error or
     run-stopping fault that ended it (the driver raises it)."""
-    from .evaluate import task_env
     from .media import MediaRecorder
     from .policies import make_policy
-    from .runner import run_task
+    from .runner import run_task, task_env
     from .specs import parse_policy, task_from_card
 
     name = shard["task"]
     try:
         task = task_from_card(job["tasks"][name], job["sources"][name])
         policy = make_policy(parse_policy(job["policy"], job["policy_source"]))
+        ident = json.loads(json.dumps(policy.identity()))
+        if ident != job.get("identity"):
+            policy.close()
+            old, new = (x.get("summary") if isinstance(x, dict) else "nothing" for x in (job.get("identity"), ident))
+            raise UserError(f"a Ray worker's policy is {new}, but this run's actions come from {old}")
     except UserError as e:
         return {"status": "user_error", "message": str(e)}
     eps = [PlannedEpisode(name, int(e), int(s)) for e, s in shard["episodes"]]
@@ -199,7 +206,7 @@ def drive(
     running: set[int] = set()
     total = sum(len(s.episodes) for s in shards)
     counts = {"success": 0, "failure": 0, "error": 0}
-    bar = tqdm(total=total, desc="ray", unit="ep", disable=not progress, dynamic_ncols=True)
+    bar = tqdm(total=total, desc="ray", unit="ep", disable=not progress, dynamic_ncols=True, file=console.stream())
 
     def submit(s: Shard) -> None:
         attempts[s.id] += 1
@@ -257,6 +264,36 @@ def drive(
     finally:
         bar.close()
     return stats
+
+
+def check_ray_address(address: str, timeout_s: float = 5.0) -> None:
+    """A one-line UserError, within seconds, for a Ray address nothing answers at (checked
+    before the run directory or any worker is made; ray.init itself retries for minutes)."""
+    import socket
+
+    if address == "local":
+        return
+    if address == "auto":
+        target = os.environ.get("RAY_ADDRESS")
+        if not target:
+            current = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
+            target = current.read_text().strip() if current.is_file() else ""
+        if not target:
+            raise UserError("'auto' finds no Ray cluster on this machine (no RAY_ADDRESS, no running cluster); "
+                            "start one with 'ray start --head', give host:port, or use --ray local", field="--ray")
+        if target in ("auto", "local"):
+            return
+        address = target
+    m = re.fullmatch(r"(?:ray://)?\[?([^\]]+?)\]?:(\d+)", address)
+    if not m:
+        raise UserError(f"expected 'local', 'auto', host:port or ray://host:port, got {address!r}", field="--ray")
+    host, port = m.group(1), int(m.group(2))
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as e:
+        why = "no answer" if isinstance(e, TimeoutError) else (e.strerror or str(e))
+        raise UserError(f"no Ray cluster answers at {address} ({why} within {timeout_s:g} s)", field="--ray") from None
 
 
 class RayBackend:

@@ -1,16 +1,17 @@
 """One evaluation: cards -> plan -> envs and policy -> records -> reports.
 
-Everything that can be checked without the simulator is checked before a run directory is
-created; a user error found later in a fresh run (a modality key the env cannot provide)
-removes the directory again, so no half-written results are left behind.
+The run directory is checked and locked first (`results.RunLock`: one writer per run, a
+one-line error for a path that cannot be a run directory), then everything that can be
+checked without the simulator is; a user error found later in a fresh run (a modality key
+the env cannot provide) removes the directory again, so no half-written results are left
+behind. A run's identity (`_identity`) holds what produced the actions: the cards, the
+checkpoint's content hash and, for a remote policy, what the server says it serves.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import os
 import platform
@@ -22,12 +23,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from . import __version__
+from . import console
 from .errors import RunStopped, UserError
+from .fingerprint import content_hash
 from .media import MediaRecorder
-from .envs.base import BatchedEnv
 from .policies import Policy, make_policy
-from .results import EPISODES, MANIFEST, RunWriter, load_manifest, read_records, write_json_atomic
-from .runner import PlannedEpisode, Timing, make_plan, run_task
+from .results import EPISODES, LOCK, MANIFEST, RunLock, RunWriter, finished, load_manifest, read_records, write_json_atomic
+from .runner import PlannedEpisode, Timing, make_plan, run_task, task_env
 from .specs import REPO_ROOT, PolicySpec, SuiteSpec, TaskSpec
 
 
@@ -45,6 +47,7 @@ class EvalConfig:
     ray_cpus: int | None = None  # CPUs of a "local" cluster (default: all)
     shard_size: int | None = None  # episodes per Ray shard (default: see distributed.make_shards)
     ray_retries: int = 3  # attempts per shard beyond the first
+    verbose: bool = False  # the simulator's start-up output on the console instead of simulator.log
 
 
 def git_info() -> dict[str, Any]:
@@ -55,35 +58,6 @@ def git_info() -> dict[str, Any]:
         return {"revision": git("rev-parse", "HEAD") or None, "dirty": bool(git("status", "--porcelain"))}
     except (OSError, subprocess.SubprocessError):
         return {"revision": None, "dirty": None}
-
-
-def content_hash(paths: list[str]) -> str | None:
-    """sha256 over the files (recursively for folders), in sorted path order."""
-    if not paths:
-        return None
-    h = hashlib.sha256()
-    files: list[Path] = []
-    for p in map(Path, paths):
-        files.extend(sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p])
-    for f in files:
-        h.update(f.name.encode())
-        with open(f, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()
-
-
-@contextlib.contextmanager
-def task_env(task: TaskSpec, policy: Policy, seed: int) -> Iterator[BatchedEnv]:
-    """The task's env with the policy bound to it (UserError on a mismatch), closed after."""
-    from .envs import make_env
-
-    env = make_env(task, seed=seed)
-    try:
-        policy.bind(task, env.single_observation_space, env.single_action_space)
-        yield env
-    finally:
-        env.close()
 
 
 def default_run_dir(suite: SuiteSpec, policy: PolicySpec) -> Path:
@@ -105,7 +79,7 @@ def _identity(manifest: dict[str, Any]) -> dict[str, Any]:
             return [strip(v) for v in x]
         return x
 
-    keys = ("suite", "policy", "plan", "num_envs", "checkpoint_sha256")
+    keys = ("suite", "policy", "plan", "num_envs", "checkpoint_sha256", "policy_identity")
     return strip(json.loads(json.dumps({k: manifest.get(k) for k in keys}, default=str)))
 
 
@@ -113,7 +87,8 @@ def _num_envs(suite: SuiteSpec) -> dict[str, int]:
     return {t.name: t.env.num_envs for t in suite.tasks}
 
 
-def build_manifest(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy_files: list[str]) -> dict[str, Any]:
+def build_manifest(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy_files: list[str],
+                   policy_identity: dict[str, Any] | None = None) -> dict[str, Any]:
     from .envs.isaaclab import isaaclab_versions
 
     devices = sorted({t.env.device for t in cfg.suite.tasks})
@@ -126,6 +101,7 @@ def build_manifest(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], polic
         "plan": _plan_dict(cfg.suite, cfg.seed, plan),
         "num_envs": _num_envs(cfg.suite),
         "checkpoint_sha256": content_hash(policy_files),
+        "policy_identity": policy_identity,
         "device": devices[0] if len(devices) == 1 else devices,
         "backend": sorted({f"{t.env.backend}:{t.env.app}:{t.env.physics}" for t in cfg.suite.tasks}),
         "versions": {"arena_eval": __version__, "python": platform.python_version(), **isaaclab_versions()},
@@ -134,58 +110,114 @@ def build_manifest(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], polic
     }
 
 
+SIMULATOR_LOG = "simulator.log"
+
+
+def _describe_identity(ident: Any) -> str:
+    if not isinstance(ident, dict):
+        return "nothing recorded"
+    return ident.get("summary") or json.dumps(ident, sort_keys=True)[:200]
+
+
 def prepare_run_dir(cfg: EvalConfig, manifest: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
-    """Check the run dir against the request. Returns (fresh, manifest to use)."""
+    """Check the (locked) run dir against the request. Returns (fresh, manifest to use)."""
     out = cfg.out
     assert out is not None
-    exists = out.exists() and any(out.iterdir())
+    exists = out.is_dir() and any(p.name != LOCK for p in out.iterdir())
     if not cfg.resume:
         if exists:
             raise UserError("holds another run; pass --resume to continue it or choose another --out", where=str(out))
         return True, manifest
-    if not exists:
-        raise UserError("nothing to resume (no such run directory)", where=str(out))
     old = load_manifest(out)
     a, b = _identity(old), _identity(manifest)
     diff = [k for k in a if a[k] != b[k]]
+    if diff == ["policy_identity"]:
+        raise UserError(f"cannot resume: the run's actions came from {_describe_identity(a['policy_identity'])}, "
+                        f"but now from {_describe_identity(b['policy_identity'])}", where=str(out / MANIFEST))
     if diff:
         raise UserError(f"cannot resume: this request differs from the run in {', '.join(diff)}", where=str(out / MANIFEST))
     return False, old
 
 
+def _check_out(cfg: EvalConfig) -> None:
+    """Path checks that need no lock (the lock makes the directory)."""
+    out = cfg.out
+    assert out is not None
+    if cfg.resume and not (out / MANIFEST).is_file():
+        what = "nothing to resume (no such run directory)" if not out.exists() else "nothing to resume (no manifest.json)"
+        raise UserError(what, where=str(out))
+
+
 def evaluate(cfg: EvalConfig) -> Path:
     """Run (or resume) an evaluation and write its records and reports. Returns the run dir."""
+    cfg.out = Path(cfg.out or default_run_dir(cfg.suite, cfg.policy))
+    _check_out(cfg)
+    if cfg.ray is not None:
+        from .distributed import check_ray_address
+
+        check_ray_address(cfg.ray)
+    lock = RunLock(cfg.out).acquire()
+    fresh_files: list[Path] = []  # what a fresh run wrote, to take back if it stops on a user error
+    keep = False
+    try:
+        out = _evaluate_locked(cfg, fresh_files)
+        keep = True
+        return out
+    except UserError:
+        # A fresh run stopped by a user error before it recorded anything leaves nothing.
+        keep = bool(read_records(cfg.out / EPISODES))
+        if not keep and lock.created is None:  # the directory was there before: take back what we wrote
+            for p in fresh_files:
+                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+        raise
+    except BaseException:
+        keep = True
+        raise
+    finally:
+        lock.release(remove=not keep)
+
+
+def _evaluate_locked(cfg: EvalConfig, fresh_files: list[Path]) -> Path:
+    assert cfg.out is not None
+    plan = make_plan(cfg.suite, cfg.seed)
+    policy = make_policy(cfg.policy)
+    try:
+        return _run(cfg, plan, policy, fresh_files)
+    finally:
+        policy.close()
+
+
+def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy, fresh_files: list[Path]) -> Path:
     suite, policy_spec = cfg.suite, cfg.policy
-    cfg.out = Path(cfg.out or default_run_dir(suite, policy_spec))
-    plan = make_plan(suite, cfg.seed)
-    policy = make_policy(policy_spec)
+    assert cfg.out is not None
     if policy_spec.type == "scripted":
         for t in suite.tasks:  # every task needs an expert; say so before any work
-            from .policies.experts import make_expert
+            from .registry import make_expert
 
             if not t.expert:
                 raise UserError(f"task {t.name!r} names no scripted expert (field 'expert')", where=t.source)
             make_expert(t, policy_spec.action_horizon)
 
-    manifest = build_manifest(cfg, plan, policy.checkpoint_files())
+    manifest = build_manifest(cfg, plan, policy.checkpoint_files(), policy.identity())
     fresh, manifest = prepare_run_dir(cfg, manifest)
 
     from .envs.isaaclab import check_env_ids
 
-    check_env_ids(list(suite.tasks))
-    done = {(r.task, r.episode) for r in read_records(cfg.out / EPISODES)} if not fresh else set()
+    if fresh:
+        fresh_files.append(cfg.out / SIMULATOR_LOG)
+    with console.simulator_output(cfg.out / SIMULATOR_LOG, cfg.verbose):  # Isaac Lab's import talks too
+        check_env_ids(list(suite.tasks))
+    done = finished(read_records(cfg.out / EPISODES)) if not fresh else set()
 
-    created = False
     writer: RunWriter | None = None
     total = Timing()
     todo = {t.name: [e for e in plan[t.name] if (e.task, e.episode) not in done] for t in suite.tasks}
 
     def open_writer() -> RunWriter:
-        nonlocal writer, created
+        nonlocal writer
         if writer is None:
-            cfg.out.mkdir(parents=True, exist_ok=True)
-            created = fresh
             if fresh:
+                fresh_files.extend(cfg.out / n for n in (MANIFEST, EPISODES, "media"))
                 write_json_atomic(cfg.out / MANIFEST, manifest)
             writer = RunWriter(cfg.out)
         return writer
@@ -196,23 +228,16 @@ def evaluate(cfg: EvalConfig) -> Path:
     try:
         if cfg.ray is not None:
             if any(todo.values()):
-                _run_on_ray(cfg, todo, open_writer(), total)
+                _run_on_ray(cfg, todo, open_writer(), total, manifest.get("policy_identity"))
         else:
             for task in suite.tasks:
                 if not todo[task.name]:
                     continue
-                with task_env(task, policy, cfg.seed) as env:
+                with console.simulator_output(cfg.out / SIMULATOR_LOG, cfg.verbose), \
+                        task_env(task, policy, cfg.seed) as env:
                     w = open_writer()
                     media = MediaRecorder.for_task(cfg.out / "media" / task.name, task, env, cfg.videos)
                     total.add(run_task(env, policy, task, todo[task.name], w.append, progress=cfg.progress, media=media))
-    except UserError:
-        recorded = writer is not None and bool(writer.done)
-        if writer is not None:
-            writer.close()
-            writer = None
-        if created and not recorded:  # a fresh run stopped by a user error leaves nothing behind
-            shutil.rmtree(cfg.out, ignore_errors=True)
-        raise
     except RunStopped as e:  # the simulator failed, the policy is gone, or Ray shards kept failing
         from .runner import PolicyUnavailable, SimulatorError
 
@@ -221,7 +246,6 @@ def evaluate(cfg: EvalConfig) -> Path:
     finally:
         if writer is not None:
             writer.close()
-        policy.close()
 
     if writer is None and fresh:
         raise UserError("the plan is empty")
@@ -233,13 +257,14 @@ def evaluate(cfg: EvalConfig) -> Path:
     return cfg.out
 
 
-def _run_on_ray(cfg: EvalConfig, todo: dict[str, list[PlannedEpisode]], writer: RunWriter, total: Timing) -> None:
+def _run_on_ray(cfg: EvalConfig, todo: dict[str, list[PlannedEpisode]], writer: RunWriter, total: Timing,
+                identity: dict[str, Any] | None) -> None:
     """Run the remaining episodes as shards on a Ray cluster (see distributed.py)."""
     from . import distributed as d
 
     tasks = [t for t in cfg.suite.tasks if todo[t.name]]
     shards = d.make_shards({t.name: todo[t.name] for t in tasks}, {t.name: t.env.num_envs for t in tasks}, cfg.shard_size)
-    job = d.Job.of(tasks, cfg.policy, cfg.seed, cfg.videos)
+    job = d.Job.of(tasks, cfg.policy, cfg.seed, cfg.videos, identity)
     t0 = time.perf_counter()
     backend = d.RayBackend(cfg.ray, cfg.ray_cpus)
     stats = d.DriveStats()
@@ -284,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true", help="continue the run in --out without repeating episodes")
     p.add_argument("--videos", type=int, default=2, help="record the first K episodes of each task with a camera as mp4")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--verbose", action="store_true",
+                   help="show Isaac Lab's, warp's and Newton's start-up output (default: in <out>/simulator.log)")
     g = p.add_argument_group("Ray (one evaluation across many machines; see the README)")
     g.add_argument("--ray", metavar="ADDRESS", default=None,
                    help="run shards on a Ray cluster: 'auto' or host:port joins one, 'local' starts one here")
@@ -312,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             suite=suite, policy=policy, seed=args.seed, out=args.out, resume=args.resume,
             progress=not args.no_progress, videos=max(0, args.videos),
             ray=args.ray, ray_cpus=args.ray_cpus, shard_size=args.shard_size, ray_retries=args.ray_retries,
+            verbose=args.verbose,
         )
     )
     summary = out / "summary.md"

@@ -10,6 +10,9 @@ baseline task missing from the candidate, a task with no decided episodes on eit
 error episodes in the candidate (unless allowed), or an incomplete run (unless allowed;
 a partial run's rate is biased towards short episodes, DESIGN.md Rule 1).
 
+A baseline recorded from a dirty git tree is refused unless `allow_dirty_baseline`. With
+one task there is no separate suite row: it would test the same episodes twice.
+
 Beside each verdict it prints the smallest drop a one-sided Fisher test could detect with
 80% power with these episode counts, at the strictest Holm level alpha / m, so users see
 when their episode counts are too few to catch what they care about.
@@ -53,12 +56,27 @@ def _mdd_text(mdd: float) -> str:
     return "none" if math.isnan(mdd) else f"{100 * mdd:.1f} pp"
 
 
+def dirty_baseline_problems(manifest: dict[str, Any], baseline_dir: str | Path, allow: bool,
+                            notes: list[str]) -> list[str]:
+    """A baseline recorded from a git tree with uncommitted changes cannot be repeated from its
+    revision (DESIGN.md Rule 5): a problem unless allowed (then a note)."""
+    git = manifest.get("git")
+    if not (isinstance(git, dict) and git.get("dirty")):
+        return []
+    msg = f"baseline {baseline_dir} was recorded from a dirty git tree (revision {git.get('revision')})"
+    if allow:
+        notes.append(f"note: {msg}; allowed")
+        return []
+    return [f"{msg}; record it again from a clean tree, or pass --allow-dirty-baseline"]
+
+
 def check_regression(
     baseline_dir: str | Path,
     candidate_dir: str | Path,
     alpha: float = 0.05,
     allow_errors: bool = False,
     allow_incomplete: bool = False,
+    allow_dirty_baseline: bool = False,
 ) -> tuple[int, list[str]]:
     """Returns (exit code, lines to print): 0 = no significant regression, 1 = the gate fails."""
     base_m, base, _ = load_task_records(baseline_dir)
@@ -68,7 +86,11 @@ def check_regression(
     problems: list[str] = [f"task {t}: missing from the candidate" for t in tasks if t not in cand]
 
     comparisons = [(t, compare_task_runs(base, cand, base_m, cand_m, t)) for t in common]
-    comparisons.append((SUITE_ROW, compare_suite(base, cand, base_m, cand_m, common)))
+    suite_row = len(tasks) > 1  # with one task the pooled row repeats it: testing it twice would halve alpha
+    if suite_row:
+        comparisons.append((SUITE_ROW, compare_suite(base, cand, base_m, cand_m, common)))
+    dirty_notes: list[str] = []
+    problems += dirty_baseline_problems(base_m, baseline_dir, allow_dirty_baseline, dirty_notes)
     adjusted = stats.holm([c["p_worse"] for _, c in comparisons])
     m = sum(not math.isnan(c["p_worse"]) for _, c in comparisons) or 1
 
@@ -104,7 +126,8 @@ def check_regression(
             f"{task:<{w}} {_rate_text(c['base']):>16} {_rate_text(c['cand']):>16} {delta:>10}  {c['test']:<14} "
             f"{fmt_p(c['p_worse']):>8} {fmt_p(p_adj):>9}  {_mdd_text(mdd):>9}  {verdict}"
         )
-    lines += [rows[t] for t in [*tasks, SUITE_ROW]]
+    lines += [rows[t] for t in [*tasks, *([SUITE_ROW] if suite_row else [])]]
+    lines += dirty_notes
     lines += [
         "",
         f"min drop: the smallest drop in success rate a one-sided Fisher test detects with {POWER:.0%} power "

@@ -14,9 +14,9 @@ import numpy as np
 
 from .dataset import EpisodeTrace, LeRobotWriter, dataset_layout
 from .errors import UserError
-from .evaluate import git_info, task_env
+from .evaluate import git_info
 from .policies import make_policy
-from .runner import make_plan, run_task
+from .runner import make_plan, run_task, task_env
 from .specs import load_policy, load_suite, override, select_tasks
 
 

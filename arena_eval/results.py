@@ -7,22 +7,36 @@ A run directory `results/<run>/` holds:
 - `episodes.jsonl`: one JSON object per finished episode, appended and flushed (fsync) as
   each episode ends, so a killed run loses at most the episodes that were still running.
 
+- `.lock`: held (an OS file lock) by the one process writing the run, for as long as it runs.
+
 Record fields (`EpisodeRecord`): task, episode, seed, outcome (success | failure | error),
-reason (e.g. "time_limit", "term:<name>", or the error text), steps, slot, init_state and
-`timing` (seconds; the only fields allowed to differ between identical runs).
+reason (e.g. "time_limit", "term:<name>", "policy:non-finite action", or the error text),
+steps, slot, init_state and `timing` (seconds; the only fields allowed to differ between
+identical runs).
+
+Which record of an episode counts: the first that is not an `error`; an episode with only
+`error` records counts as its last error, and `--resume` runs it again (an error is a fault
+of the harness or infrastructure, DESIGN.md Rule 3, not an outcome of the policy). Readers
+and the writer use the same rule, and the same parse of the file's last line, so what a
+resumed run counts as recorded is exactly what it keeps.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import errno
+import fcntl
 import json
 import os
+import socket
 from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import UserError
 
 MANIFEST = "manifest.json"
+LOCK = ".lock"
 EPISODES = "episodes.jsonl"
 OUTCOMES = ("success", "failure", "error")
 
@@ -56,13 +70,14 @@ class EpisodeRecord:
         return cls(**{k: v for k, v in d.items() if k in names})
 
 
-def read_records(path: str | Path) -> list[EpisodeRecord]:
-    """Read episodes.jsonl. A torn last line (the process was killed mid-write) is ignored;
-    a torn line elsewhere means the file was edited and is an error."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    lines = path.read_bytes().split(b"\n")
+def _parse(path: Path, data: bytes) -> tuple[list[EpisodeRecord], int]:
+    """The records in episodes.jsonl's bytes, and how many bytes they occupy.
+
+    A last line without its newline is kept when it is a whole, valid record (the write
+    completed but for the newline) and dropped otherwise (a write cut short by a kill: a
+    JSON object cut anywhere else is not valid JSON). A bad line elsewhere means the file
+    was edited and is an error."""
+    lines = data.split(b"\n")
     out: list[EpisodeRecord] = []
     for i, raw in enumerate(lines):
         if not raw.strip():
@@ -71,9 +86,17 @@ def read_records(path: str | Path) -> list[EpisodeRecord]:
             out.append(EpisodeRecord.from_dict(json.loads(raw)))
         except (json.JSONDecodeError, TypeError, ValueError) as e:
             if i == len(lines) - 1:  # unterminated final line: a write cut short by a kill
-                break
+                return out, len(data) - len(raw)
             raise UserError(f"line {i + 1} is not a valid episode record ({e})", where=str(path))
-    return out
+    return out, len(data)
+
+
+def read_records(path: str | Path) -> list[EpisodeRecord]:
+    """Read episodes.jsonl (every record, in file order; see `dedupe` for which count)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    return _parse(path, path.read_bytes())[0]
 
 
 def load_manifest(run_dir: str | Path) -> dict[str, Any]:
@@ -94,35 +117,47 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], list[EpisodeRecord]]:
 
 
 def dedupe(records: Iterable[EpisodeRecord]) -> list[EpisodeRecord]:
-    """Keep the first record of each (task, episode); later copies are ignored."""
-    seen: set[tuple[str, int]] = set()
-    out = []
+    """One record per (task, episode), in the order episodes were first recorded: the first
+    record that is not an error, or, for an episode with errors only, its last error."""
+    chosen: dict[tuple[str, int], EpisodeRecord] = {}
     for r in records:
-        if r.key not in seen:
-            seen.add(r.key)
-            out.append(r)
-    return out
+        old = chosen.get(r.key)
+        if old is None or old.outcome == "error":
+            chosen[r.key] = r
+    return list(chosen.values())
+
+
+def finished(records: Iterable[EpisodeRecord]) -> set[tuple[str, int]]:
+    """Episodes that need no further run: those with a record that is not an error."""
+    return {r.key for r in records if r.outcome != "error"}
 
 
 class RunWriter:
-    """Appends records to a run directory, durably and without duplicates."""
+    """Appends records to a run directory, durably and without duplicates: an episode that
+    has a non-error record takes no other; one with only errors may be recorded again."""
 
     def __init__(self, run_dir: str | Path):
         self.run_dir = Path(run_dir)
         self.path = self.run_dir / EPISODES
-        self._repair_tail()
-        self.done: set[tuple[str, int]] = {r.key for r in read_records(self.path)}
+        records = self._repair_tail()
+        self.done: set[tuple[str, int]] = finished(records)
         self._fh = open(self.path, "a", encoding="utf-8")
 
-    def _repair_tail(self) -> None:
-        # Cut a torn final line so the next append starts on a fresh line.
+    def _repair_tail(self) -> list[EpisodeRecord]:
+        # Make the file end on a newline after its last kept record (`_parse` decides which
+        # are kept, as for every reader), so the next append starts on a fresh line.
         if not self.path.exists():
-            return
+            return []
         data = self.path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            cut = data.rfind(b"\n") + 1
-            with open(self.path, "r+b") as fh:
-                fh.truncate(cut)
+        records, end = _parse(self.path, data)
+        with open(self.path, "r+b") as fh:
+            fh.truncate(end)
+            if end and not data[:end].endswith(b"\n"):
+                fh.seek(end)
+                fh.write(b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        return records
 
     def append(self, record: EpisodeRecord) -> bool:
         """Write one record; returns False (and writes nothing) if it was already recorded."""
@@ -131,7 +166,8 @@ class RunWriter:
         self._fh.write(record.to_json() + "\n")
         self._fh.flush()
         os.fsync(self._fh.fileno())
-        self.done.add(record.key)
+        if record.outcome != "error":
+            self.done.add(record.key)
         return True
 
     def close(self) -> None:
@@ -150,3 +186,94 @@ def write_json_atomic(path: str | Path, obj: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
     os.replace(tmp, path)
+
+
+class RunLock:
+    """Exclusive ownership of a run directory, taken before anything is written in it.
+
+    An OS file lock (`flock`) on `<run>/.lock`, which holds the holder's pid, host, start
+    time and command for the message a second writer gets. The kernel drops the lock when
+    its process dies, so a killed run's lock is stale by construction and the next run takes
+    it over. Every check of the path happens here, before the simulator starts, and a failed
+    check leaves nothing behind: directories this lock created are removed by `release(
+    remove=True)`.
+    """
+
+    def __init__(self, run_dir: str | Path):
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / LOCK
+        self.created: Path | None = None  # the topmost directory this lock created
+        self._fh: Any = None
+
+    def _make_dirs(self) -> None:
+        d = self.run_dir.absolute()
+        missing = [p for p in [d, *d.parents] if not p.exists()]
+        for p in [d, *d.parents]:
+            if p.exists() and not p.is_dir():
+                what = "the run directory" if p == d else "a parent of the run directory"
+                raise UserError(f"{what} {p} is a file, not a directory; choose another --out", where=str(self.run_dir))
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UserError(f"cannot create the run directory ({e.strerror or e}); choose another --out",
+                            where=str(self.run_dir)) from None
+        self.created = missing[-1] if missing else None
+
+    def acquire(self) -> "RunLock":
+        self._make_dirs()
+        try:
+            fh = open(self.path, "a+", encoding="utf-8")
+        except OSError as e:
+            self.release(remove=True)
+            why = "it is read-only" if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM) else (e.strerror or str(e))
+            raise UserError(f"cannot write in the run directory ({why}); choose another --out", where=str(self.run_dir)) from None
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise UserError(f"is in use by another run ({holder}); wait for it to end or choose another --out",
+                            where=str(self.run_dir)) from None
+        # The file we locked must still be the one at the path (a releasing holder unlinks it).
+        if os.fstat(fh.fileno()).st_ino != getattr(_stat(self.path), "st_ino", None):
+            fh.close()
+            return self.acquire()
+        fh.seek(0)
+        fh.truncate()
+        started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        fh.write(f"pid {os.getpid()} on {socket.gethostname()}, started {started}")
+        fh.flush()
+        os.fsync(fh.fileno())
+        self._fh = fh
+        return self
+
+    def release(self, remove: bool = False) -> None:
+        """Give the directory up; `remove` also deletes what this lock created (a run that
+        stopped before recording anything)."""
+        if self._fh is not None:
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                pass
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+        if remove and self.created is not None:
+            import shutil
+
+            shutil.rmtree(self.created, ignore_errors=True)
+            self.created = None
+
+    def __enter__(self) -> "RunLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None

@@ -7,20 +7,26 @@ left idle. Exactly the planned episodes are counted: stopping once E episodes ha
 would favour short (successful) episodes over long failures.
 
 Actions come in chunks of H steps of which `n_action_steps` are executed; one batched
-policy call serves every slot whose chunk ran out.
+policy call serves every slot whose chunk ran out. Each chunk is checked before any of it
+reaches the simulator: a slot whose executed steps hold a non-finite value (or, where the
+card sets `limit`, a value outside it) ends its episode as a failure of the policy
+(`policy:non-finite action.<key>`, `policy:action.<key> out of limit`), counted in the rate,
+not as a simulator error.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 import zlib
 from collections import deque
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 from tqdm import tqdm
 
+from . import console
 from .envs.base import BatchedEnv
 from .media import MediaRecorder
 from .errors import RunStopped, UserError
@@ -74,6 +80,19 @@ class Timing:
         return d
 
 
+@contextlib.contextmanager
+def task_env(task: TaskSpec, policy: Policy, seed: int) -> Iterator[BatchedEnv]:
+    """The task's env with the policy bound to it (UserError on a mismatch), closed after."""
+    from .envs import make_env
+
+    env = make_env(task, seed=seed)
+    try:
+        policy.bind(task, env.single_observation_space, env.single_action_space)
+        yield env
+    finally:
+        env.close()
+
+
 class SimulatorError(RunStopped):
     """The simulator failed in a way that ends the task (the episodes running are recorded)."""
 
@@ -99,6 +118,24 @@ def _check_actions(acts: Any, policy: Policy, task: TaskSpec, batch: int) -> Non
                 f"needs [{batch}, >={policy.n_action_steps}, {slot.dim}]",
                 where=policy.spec.source,
             )
+
+
+def _action_faults(acts: dict[str, Any], task: TaskSpec, steps: int) -> dict[int, str]:
+    """Rows of a checked batch whose executed steps cannot be sent: row -> reason."""
+    bad: dict[int, str] = {}
+    for key, slot in task.actions.items():
+        if key not in acts or slot.ignore:  # an ignored key never reaches the simulator
+            continue
+        a = np.asarray(acts[key], dtype=np.float64)[:, :steps]
+        finite = np.isfinite(a).all(axis=(1, 2))
+        for row in np.flatnonzero(~finite):
+            bad.setdefault(int(row), f"policy:non-finite {key}")
+        if slot.limit is not None:
+            lo, hi = slot.limit
+            out = finite & ((a < lo) | (a > hi)).any(axis=(1, 2))
+            for row in np.flatnonzero(out):
+                bad.setdefault(int(row), f"policy:{key} out of limit [{lo:g}, {hi:g}]")
+    return bad
 
 
 def _chunk_of(acts: dict[str, Any], key: str, slot: ActionSlot, row: int, steps: int) -> np.ndarray:
@@ -143,7 +180,8 @@ def run_task(
     slot_init: list[dict[str, Any]] = [{}] * n
     chunk: list[dict[str, np.ndarray] | None] = [None] * n
     chunk_pos = np.zeros(n, dtype=np.int64)
-    bar = tqdm(total=len(episodes), desc=task.name, unit="ep", disable=not progress, dynamic_ncols=True, leave=True)
+    bar = tqdm(total=len(episodes), desc=task.name, unit="ep", disable=not progress, dynamic_ncols=True, leave=True,
+               file=console.stream())
     counts = {"success": 0, "failure": 0, "error": 0}
     obs: dict[str, np.ndarray] = {}
 
@@ -213,9 +251,16 @@ def run_task(
                     continue
                 timing.policy_s += time.perf_counter() - t0
                 _check_actions(acts, policy, task, len(need))
+                faults = _action_faults(acts, task, policy.n_action_steps)
                 for row, s in enumerate(need):
+                    if row in faults:
+                        finish(s, "failure", faults[row])
+                        continue
                     chunk[s] = {k: _chunk_of(acts, k, a, row, policy.n_action_steps) for k, a in task.actions.items()}
                     chunk_pos[s] = 0
+                if faults:  # new episodes in those slots; they need actions before anyone steps
+                    start([need[row] for row in sorted(faults)])
+                    continue
             action = {k: np.zeros((n, a.dim), np.float32) for k, a in task.actions.items()}
             for s in active:
                 c = chunk[s]

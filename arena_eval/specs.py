@@ -19,7 +19,7 @@ Suite card (tasks/<suite>.yaml)::
           num_envs: 4
           app: kitless            # or isaacsim (Isaac Sim through the app launcher)
           cfg: {scene.env_spacing: 0.0}   # dotted overrides of the env cfg
-          start_state: cartpole   # harness-side start-state sampler (arena_eval.envs.starts)
+          start_state: cartpole   # harness-side start-state sampler (its family's, arena_eval.registry)
           resources: {cpus: 1, gpus: 0}   # what one shard needs on Ray (default: 1 CPU; 1 GPU on cuda)
         observations:             # modality key -> where the env provides it
           state.pole: {source: policy, index: [0, 2]}
@@ -28,9 +28,11 @@ Suite card (tasks/<suite>.yaml)::
           action.cart_force: {dim: 1, low: -1.0, high: 1.0}
           action.hand: {dim: 2, ignore: true}      # taken from the policy, not sent to the env
           action.brake: {dim: 1, fill: [0.0]}      # sent as this when the policy gives none
+          action.force: {dim: 1, limit: [-5, 5]}   # hard range: outside it (or non-finite) ends the
+                                                   # episode as the policy's failure
         failure_when:             # harness-side failure conditions on observed values
           pole_fell: {key: state.pole, index: 0, outside: [-1.2, 1.2]}
-        expert: cartpole_balance  # scripted expert (arena_eval.policies.experts)
+        expert: cartpole_balance  # scripted expert (its family's, arena_eval.registry)
 
 Policy card (policies/<name>.yaml)::
 
@@ -163,6 +165,7 @@ class ActionSlot:
     high: float = 1.0
     ignore: bool = False
     fill: tuple[float, ...] | None = None
+    limit: tuple[float, float] | None = None  # hard range: an action outside ends the episode as the policy's failure
 
     @property
     def required(self) -> bool:
@@ -253,7 +256,8 @@ class TaskSpec:
             for k, o in self.observations.items()
         }
         acts = {
-            k: {"dim": a.dim, "low": a.low, "high": a.high, "ignore": a.ignore, "fill": list(a.fill) if a.fill is not None else None}
+            k: {"dim": a.dim, "low": a.low, "high": a.high, "ignore": a.ignore, "fill": list(a.fill) if a.fill is not None else None,
+                **({"limit": list(a.limit)} if a.limit is not None else {})}
             for k, a in self.actions.items()
         }
         return {
@@ -384,9 +388,14 @@ def _parse_task(r: _Reader) -> TaskSpec:
         _check_key(key, ("action",), r.where, act_r.field(str(key)))
         a = act_r.sub(key)
         fill = a.get("fill", list, None)
+        limit = a.get("limit", list, None)
+        if limit is not None and not (len(limit) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in limit)
+                                      and limit[0] < limit[1]):
+            raise UserError(f"expected [low, high] with low < high, got {limit!r}", where=r.where, field=a.field("limit"))
         slot = ActionSlot(dim=a.positive_int("dim"), low=a.get("low", float, -1.0), high=a.get("high", float, 1.0),
                           ignore=a.get("ignore", bool, False),
-                          fill=None if fill is None else tuple(float(x) if isinstance(x, (int, float)) else x for x in fill))
+                          fill=None if fill is None else tuple(float(x) if isinstance(x, (int, float)) else x for x in fill),
+                          limit=None if limit is None else (float(limit[0]), float(limit[1])))
         if not slot.low < slot.high:
             raise UserError(f"expected low < high, got {slot.low} and {slot.high}", where=r.where, field=a.path)
         if fill is not None and (len(fill) != slot.dim or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in fill)):

@@ -246,3 +246,51 @@ def min_detectable_drop(
         return 0.0
     p1 = optimize.brentq(f, 0.0, base_rate, xtol=1e-6)
     return float(base_rate - p1)
+
+
+def _mcnemar_critical(m: np.ndarray, alpha: float) -> np.ndarray:
+    """For each number of discordant pairs m, the smallest count k of baseline-only
+    successes that the one-sided exact McNemar test rejects at alpha (m + 1 if none)."""
+    k = stats.binom.isf(alpha, m, 0.5)  # smallest k with P(X > k) <= alpha
+    # Reject X >= k when P(X >= k) <= alpha; isf gives the boundary up to one step.
+    return np.where(stats.binom.sf(k - 1, m, 0.5) <= alpha * (1 + 1e-9), k, k + 1)
+
+
+def mcnemar_power(p10: float, p01: float, n: int, alpha: float = 0.05) -> float:
+    """Exact power of the one-sided exact McNemar test with n pairs, when a pair is
+    baseline-only success w.p. p10 and candidate-only success w.p. p01."""
+    s = p10 + p01
+    if s <= 0:
+        return 0.0
+    m = np.arange(n + 1)
+    k = _mcnemar_critical(m, alpha)
+    return float(np.sum(stats.binom.pmf(m, n, s) * stats.binom.sf(k - 1, m, p10 / s)))
+
+
+def mcnemar_n(p10: float, p01: float, alpha: float = 0.05, power: float = 0.8, limit: int = 5000) -> int | None:
+    """Smallest number of pairs at which the one-sided exact McNemar test reaches `power`
+    (None if more than `limit` are needed). Scans n upwards: exact power is not monotone in n."""
+    for n in range(1, limit + 1):
+        if mcnemar_power(p10, p01, n, alpha) >= power:
+            return n
+    return None
+
+
+def fisher_n(base_rate: float, cand_rate: float, alpha: float = 0.05, power: float = 0.8,
+             limit: int = 2000) -> int | None:
+    """Smallest n (episodes per run, both runs) at which the one-sided Fisher exact test
+    reaches `power`: bisection on the (nearly monotone) power, then a step back while the
+    smaller n still has the power."""
+    f = lambda n: fisher_power(base_rate, cand_rate, n, n, alpha) >= power  # noqa: E731
+    hi = 8  # doubling first: the exact power of a huge n costs O(n^2) hypergeometric terms
+    while not f(hi):
+        if hi >= limit:
+            return None
+        hi = min(2 * hi, limit)
+    lo = hi // 2 + 1 if hi > 8 else 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if f(mid) else (mid + 1, hi)
+    while lo > 1 and f(lo - 1):
+        lo -= 1
+    return lo

@@ -3,6 +3,11 @@
 task or on the suite (one-sided exact tests, Holm-adjusted), 0 otherwise, 2 on a user error.
 
     python scripts/check_regression.py --baseline results/base --candidate results/new
+
+--sequential: the anytime-valid sequential test on the paired episodes available, in plan
+order (arena_eval.sequential): exit 1 on a regression, 0 on "no regression larger than
+--delta" or when the cap is reached undecided, 3 when undecided below the cap (run more
+episodes of the baseline's plan). --out DIR writes gate.md, sequential.json and evidence.png.
 """
 
 import sys
@@ -23,14 +28,37 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--alpha", type=float, default=0.05, help="family-wise error rate (default 0.05)")
     ap.add_argument("--allow-errors", action="store_true", help="do not fail on candidate error episodes")
     ap.add_argument("--allow-incomplete", action="store_true", help="do not fail on runs with missing planned episodes")
+    ap.add_argument("--allow-dirty-baseline", action="store_true",
+                    help="accept a baseline recorded from a git tree with uncommitted changes")
+    seq = ap.add_argument_group("sequential test")
+    seq.add_argument("--sequential", action="store_true", help="use the sequential anytime-valid test")
+    seq.add_argument("--delta", type=float, default=0.25, help="drop in success rate to detect (default 0.25)")
+    seq.add_argument("--power", type=float, default=0.8, help="power at a drop of delta (default 0.8)")
+    seq.add_argument("--max-episodes", type=int, default=200, help="cap of paired episodes per task (default 200)")
+    seq.add_argument("--batch", type=int, default=8, help="episodes per task between looks (default 8)")
+    seq.add_argument("--out", type=Path, help="write gate.md, sequential.json and evidence.png here")
     args = ap.parse_args(argv)
     if not 0 < args.alpha < 1:
         ap.error("--alpha must be between 0 and 1")
 
+    if args.sequential:
+        if not (0 < args.delta < 1 and 0 < args.power < 1 and args.max_episodes >= 1 and args.batch >= 1):
+            ap.error("--delta and --power must be in (0, 1), --max-episodes and --batch >= 1")
+        from arena_eval.seq_gate import check_sequential
+        from arena_eval.sequential import Design
+
+        design = Design(args.delta, args.alpha, 1 - args.power, args.max_episodes, args.batch)
+        code, lines, _ = check_sequential(args.baseline, args.candidate, design, allow_errors=args.allow_errors,
+                                          allow_incomplete=args.allow_incomplete,
+                                          allow_dirty_baseline=args.allow_dirty_baseline, out_dir=args.out)
+        print("\n".join(lines))
+        return code
+
     from arena_eval.gate import check_regression
 
     code, lines = check_regression(args.baseline, args.candidate, alpha=args.alpha,
-                                   allow_errors=args.allow_errors, allow_incomplete=args.allow_incomplete)
+                                   allow_errors=args.allow_errors, allow_incomplete=args.allow_incomplete,
+                                   allow_dirty_baseline=args.allow_dirty_baseline)
     print("\n".join(lines))
     return code
 

@@ -142,7 +142,7 @@ def test_record_script_on_the_smoke_suite(tmp_path):
     assert len(ds) == 3
     ran = json.loads((out / "cartpole_balance/meta/arena_eval.json").read_text())
     assert [e["outcome"] for e in ran["episodes"]] == ["success"] * 3
-    from arena_eval.policies.experts import CartpoleBalance
+    from arena_eval.envs.tasks.cartpole.expert import CartpoleBalance
 
     gains = CartpoleBalance.GAINS
     for i in range(3):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from arena_eval.envs import starts
-from arena_eval.policies.experts import EXPERTS
+from arena_eval import registry
 from arena_eval.specs import load_suite
 
 GR1_KEYS = {"state.left_arm": 7, "state.right_arm": 7, "state.left_hand": 11, "state.right_hand": 11, "state.waist": 3}
@@ -16,7 +15,7 @@ def test_dexmg_card_has_gr1_hands_and_a_two_arm_task():
     names = [t.name for t in suite.tasks]
     assert len(names) >= 3
     for t in suite.tasks:
-        assert t.expert in EXPERTS and t.env.start_state == "dexmg_table"
+        assert t.expert in registry.expert_names() and t.env.start_state == "dexmg_table"
         assert t.instruction and t.success.kind == "term" and t.failure_terms
         assert any(k.startswith("video.") for k in t.observations)
     for name in ("dexmg_gr1_lift_box", "dexmg_gr1_box_sort"):
@@ -29,7 +28,7 @@ def test_dexmg_card_has_gr1_hands_and_a_two_arm_task():
 
 
 def test_start_sampler_depends_on_the_seed_alone():
-    s = starts.SAMPLERS["dexmg_table"]
+    s = registry.sampler("dexmg_table")
     a, b, c = (s(np.random.default_rng(seed), None) for seed in (5, 5, 6))
     assert a == b and a != c
     assert all(abs(v) <= 0.02 for v in a["object"]["root_pos_offset"].values())

@@ -144,3 +144,28 @@ def test_compare_cli_bad_dir(base: Path, tmp_path: Path) -> None:
     not_run.mkdir()
     p = script("compare.py", not_run, cwd=tmp_path)
     assert p.returncode == 2 and "no manifest.json" in p.stderr
+
+
+def test_one_task_gate_tests_it_once(tmp_path: Path) -> None:
+    base = make_run(tmp_path, "base1", {"a": outcomes(17, 3)})
+    cand = make_run(tmp_path, "cand1", {"a": outcomes(10, 10)})
+    code, lines = check_regression(base, cand)
+    out = text(lines)
+    assert "Holm over 1 test(s)" in out and not any(line.startswith("ALL (pooled)") for line in lines)
+    # Two tasks: the suite row is a test of its own.
+    base2 = make_run(tmp_path, "base2", BASE)
+    assert "Holm over 3 test(s)" in text(check_regression(base2, base2)[1])
+
+
+def test_dirty_baseline_is_refused_unless_allowed(tmp_path: Path) -> None:
+    dirty = {"git": {"revision": "abc", "dirty": True}}
+    base = make_run(tmp_path, "base", BASE, manifest_extra=dirty)
+    cand = make_run(tmp_path, "cand", BASE)
+    code, lines = check_regression(base, cand)
+    assert code == 1 and "dirty git tree" in text(lines) and "--allow-dirty-baseline" in text(lines)
+    code, lines = check_regression(base, cand, allow_dirty_baseline=True)
+    assert code == 0 and "dirty git tree (revision abc); allowed" in text(lines)
+    p = script("check_regression.py", "--baseline", base, "--candidate", cand, cwd=tmp_path)
+    assert p.returncode == 1
+    p = script("check_regression.py", "--baseline", base, "--candidate", cand, "--allow-dirty-baseline", cwd=tmp_path)
+    assert p.returncode == 0, p.stdout

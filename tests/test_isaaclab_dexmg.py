@@ -44,10 +44,10 @@ def test_scripted_experts_succeed_by_contact_grasp(dexmg_run):
 def test_start_states_follow_the_episode_seed(dexmg_run):
     """The object jitter is recorded, within +-2 cm, and is what the sampler draws from the
     episode's seed alone (not from the slot or num_envs)."""
-    from arena_eval.envs import starts
+    from arena_eval import registry
 
     for r in read_records(dexmg_run / EPISODES):
-        want = starts.SAMPLERS["dexmg_table"](np.random.default_rng(r.seed), None)["object"]["root_pos_offset"]
+        want = registry.sampler("dexmg_table")(np.random.default_rng(r.seed), None)["object"]["root_pos_offset"]
         got = {a: r.init_state[f"object.root_pos_offset.{a}"][0] for a in "xy"}
         assert got == pytest.approx(want, abs=1e-9)
         assert all(abs(v) <= 0.02 for v in got.values())

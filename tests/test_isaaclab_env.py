@@ -122,7 +122,7 @@ def test_episode_end_flags_are_read_before_the_auto_reset(env):
 
 def test_time_limit_is_max_steps_control_steps(sim):
     """A separate env with a short horizon: an episode that survives ends at exactly max_steps."""
-    from arena_eval.policies.experts import CartpoleBalance
+    from arena_eval.envs.tasks.cartpole.expert import CartpoleBalance
 
     task = dataclasses.replace(smoke_task(2), max_steps=25)
     e = sim.get("short", task)

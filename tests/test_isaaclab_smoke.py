@@ -129,7 +129,9 @@ def test_compare_and_regression_gate_on_real_runs(runs, tmp_path):
     worse = subprocess.run([py, "scripts/check_regression.py", "--baseline", str(base), "--candidate", str(cand)], cwd=ROOT, capture_output=True, text=True)
     assert worse.returncode == 1, worse.stdout + worse.stderr
     same = subprocess.run(
-        [py, "scripts/check_regression.py", "--baseline", str(base), "--candidate", str(runs.scripted4_again())],
+        # Runs made by the tests come from whatever tree runs them, maybe with uncommitted changes.
+        [py, "scripts/check_regression.py", "--baseline", str(base), "--candidate", str(runs.scripted4_again()),
+         "--allow-dirty-baseline"],
         cwd=ROOT, capture_output=True, text=True,
     )
     assert same.returncode == 0, same.stdout + same.stderr
@@ -185,3 +187,43 @@ def test_env_level_mistakes_exit_2_with_one_line_and_no_results(tmp_path, change
     assert last.startswith("error: ") and message in last, last
     assert str(card) in last
     assert not out.exists(), "a failed fresh run must leave no results behind"
+
+
+def test_two_runs_started_on_one_out_at_once_one_proceeds(runs, tmp_path):
+    """Run integrity: the run lock admits one writer; the other stops with one line and exit
+    2, and the survivor's records and summary equal a lone run's."""
+    out = tmp_path / "shared"
+    cmd = [
+        sys.executable, str(ROOT / "scripts" / "evaluate.py"), "--suite", "smoke", "--policy", "scripted",
+        "--num-envs", "4", "--episodes", str(EPISODES_PER_TASK), "--seed", "7", "--out", str(out), "--no-progress",
+    ]
+    procs = [subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(900), *p.communicate()) for p in procs]
+    assert sorted(rc for rc, _, _ in results) == [0, 2], [(rc, err[-2000:]) for rc, _, err in results]
+    _, _, err = next(r for r in results if r[0] == 2)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and str(out) in lines[0], err
+    assert "in use by another run (pid " in lines[0] or "holds another run" in lines[0], lines[0]
+    assert without_timing(out) == without_timing(runs.scripted4())
+    mine = json.loads((out / "summary.json").read_text())
+    lone = json.loads((runs.scripted4() / "summary.json").read_text())
+    assert mine["tasks"] == lone["tasks"] and mine["suite"] == lone["suite"]
+
+
+def test_resume_after_a_last_record_lost_its_newline(runs, tmp_path):
+    """Run integrity: a last record that is whole but for its newline is counted and kept, so
+    the resumed run has every planned episode exactly once."""
+    import shutil
+
+    out = tmp_path / "newline"
+    shutil.copytree(runs.scripted4(), out)
+    lines = (out / EPISODES).read_text().splitlines()
+    (out / EPISODES).write_text("\n".join(lines[:5]))  # five records, the fifth without "\n"
+    proc = checked(evaluate(out, "scripted", 4, "--resume"))
+    # a quiet console: Isaac Lab's start-up tables go to the run's simulator.log
+    assert "Base environment" not in proc.stdout + proc.stderr
+    assert "Base environment" in (out / "simulator.log").read_text()
+    recs = records(out)
+    assert [r.episode for r in recs] == list(range(EPISODES_PER_TASK))  # none missing, none twice
+    drop = lambda rows: [{k: v for k, v in d.items() if k != "slot"} for d in rows]  # noqa: E731
+    assert drop(without_timing(out)) == drop(without_timing(runs.scripted4()))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from arena_eval.envs import starts
+from arena_eval import registry
 from arena_eval.envs.tasks.robocasa import kitchen
 from arena_eval.envs.tasks.robocasa import layout as L
-from arena_eval.policies.experts import EXPERTS
 from arena_eval.specs import load_suite
 
 
@@ -15,21 +14,21 @@ def test_card_names_registered_samplers_and_experts():
     suite = load_suite("robocasa")
     assert [t.name for t in suite.tasks] == ["open_drawer", "close_single_door", "coffee_press_button", "pnp_counter_to_cab"]
     for t in suite.tasks:
-        assert t.env.start_state in starts.SAMPLERS
-        assert t.expert in EXPERTS
+        assert t.env.start_state in registry.samplers()
+        assert t.expert in registry.expert_names()
         assert t.action_dim == 8
         assert "video.ego_view" in t.observations
 
 
 def test_start_states_depend_on_the_seed_only():
     for name in ("robocasa_kitchen", "robocasa_door_open", "robocasa_counter_object"):
-        fn = starts.SAMPLERS[name]
+        fn = registry.sampler(name)
         a, b = fn(np.random.default_rng(7), None), fn(np.random.default_rng(7), None)
         assert a == b
         assert a != fn(np.random.default_rng(8), None)
         off = a["kitchen"]["root_pos_offset"]
         assert abs(off["x"]) <= L.FIXTURE_JITTER and abs(off["y"]) <= L.FIXTURE_JITTER
-    door = starts.SAMPLERS["robocasa_door_open"](np.random.default_rng(3), None)
+    door = registry.sampler("robocasa_door_open")(np.random.default_rng(3), None)
     assert L.DOOR_OPEN[0] <= door["kitchen"]["joint_pos"]["door_joint"] <= L.DOOR_OPEN[1]
 
 

@@ -5,7 +5,10 @@ processes, talking over loopback ZMQ.
 - a run through the server gives the same episodes as the same policy in-process;
 - the server killed mid-run: the run stops within the client's timeout, keeps its finished
   episodes, and `--resume` (against a new server) completes it, each episode once, with the
-  same results as the uninterrupted run.
+  same results as the uninterrupted run;
+- `--resume` against a server that now serves another policy (same horizon) stops with one
+  line naming both, exit 2, and writes nothing; against the same policy it completes, equal
+  to the in-process run.
 """
 
 from __future__ import annotations
@@ -80,8 +83,8 @@ class Proc:
             self.p.wait(10)
 
 
-def start_server(port: int) -> Proc:
-    srv = Proc([sys.executable, str(ROOT / "scripts" / "serve_policy.py"), "--policy", "scripted", "--suite", "smoke",
+def start_server(port: int, policy: str | Path = "scripted") -> Proc:
+    srv = Proc([sys.executable, str(ROOT / "scripts" / "serve_policy.py"), "--policy", str(policy), "--suite", "smoke",
                 "--task", "cartpole_balance", "--host", "127.0.0.1", "--port", str(port)])
     srv.wait_line("listening on tcp://127.0.0.1:", 60)
     return srv
@@ -189,3 +192,43 @@ def test_no_server_is_a_one_line_user_error(tmp_path):
     err = run.text("stderr").strip().splitlines()
     assert err[-1].startswith("error: ") and "no reply from policy server" in err[-1] and "serve_policy.py" in err[-1]
     assert not out.exists()
+
+
+def test_resume_against_a_server_serving_another_policy(runs, tmp_path):
+    import shutil
+
+    port = free_port()
+    card = remote_card(tmp_path, port)
+    out = tmp_path / "swapped"
+    shutil.copytree(runs["remote"], out)
+    # The remote run as a kill would leave it: its first two episodes recorded. The card's
+    # port differs from the original run's, so the manifest is rewritten to this card's.
+    lines = (out / EPISODES).read_text().splitlines(keepends=True)
+    (out / EPISODES).write_text("".join(lines[:2]))
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["policy"]["params"]["port"] = port
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    other = tmp_path / "random-h1.yaml"  # another policy with the same horizon and keys
+    other.write_text("name: random-h1\ntype: random\naction_horizon: 1\nn_action_steps: 1\nseed: 0\n")
+
+    srv = start_server(port, other)
+    try:
+        run = evaluate(out, card, "--resume")
+        rc = run.wait(120)
+    finally:
+        srv.kill()
+    assert rc == 2, run.text()
+    err = run.text("stderr").strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "manifest.json: cannot resume" in err[0], err
+    assert "policy 'scripted' (type scripted" in err[0] and "policy 'random-h1' (type random" in err[0], err[0]
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # nothing written
+
+    srv = start_server(port)  # the run's own policy again
+    try:
+        resumed = evaluate(out, card, "--resume")
+        rc = resumed.wait(600)
+        assert rc == 0, resumed.text()
+    finally:
+        srv.kill()
+    assert episodes(out, drop=("timing", "slot")) == episodes(runs["ref"], drop=("timing", "slot"))

@@ -301,7 +301,9 @@ def test_our_adapter_against_a_gr00t_style_server(nested):
         assert acts["action.b"].shape == (2, 16, 2) and acts["action.b"].dtype == np.float32
         assert acts["action.a"][1, 0, 0] == 3.0  # rows came back in order
         eps = [r["endpoint"] for r in srv.requests]
-        assert eps[:2] == ["ping", "describe"] and "get_modality_config" in eps and eps[-2:] == ["reset", "get_action"]
+        # ping, then identity, which a GR00T server refuses: its modality config identifies it
+        assert eps[:4] == ["ping", "identity", "get_modality_config", "describe"] and eps[-2:] == ["reset", "get_action"]
+        assert "GR00T server with action keys a, b" in pol.identity()["summary"]
         opts = srv.requests[-1]["data"]["options"]
         assert opts["slots"] == [0, 1] and opts["task"] == "fake" and isinstance(opts["client_id"], str)
         assert "data" not in srv.requests[0]  # ping carries no data, as in GR00T's client

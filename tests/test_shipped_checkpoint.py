@@ -78,7 +78,21 @@ def test_the_gate_fails_a_degraded_checkpoint(entry, tmp_path):
     py = sys.executable
     ev = subprocess.run(evaluate_command(entry, str(card), run), cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert ev.returncode == 0, ev.stderr[-3000:]
-    gate = subprocess.run([py, "scripts/check_regression.py", "--baseline", str(baseline(entry)), "--candidate", str(run)],
+    dirty = ["--allow-dirty-baseline"] if entry.get("allow_dirty_baseline") else []
+    gate = subprocess.run([py, "scripts/check_regression.py", "--baseline", str(baseline(entry)), "--candidate", str(run),
+                           *dirty],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert gate.returncode == 1, gate.stdout + gate.stderr
     assert "worse" in (gate.stdout + gate.stderr).lower()
+    if "sequential" in entry:  # the sequential gate catches it before its cap (issue 17)
+        s = entry["sequential"]
+        seq = subprocess.run([py, "scripts/check_regression.py", "--baseline", str(baseline(entry)), "--candidate",
+                              str(run), *dirty, "--sequential", "--out", str(tmp_path / "seq"),
+                              *(f"--{k.replace('_', '-')}={v}" for k, v in s.items())],
+                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert seq.returncode == 1, seq.stdout + seq.stderr
+        result = json.loads((tmp_path / "seq" / "sequential.json").read_text())
+        cap = min(s["max_episodes"], entry["episodes"])
+        # Decided at an episode before the cap (the batch holding it may end at the cap).
+        assert result["decision"] == "regression", seq.stdout
+        assert min(t["used"] for t in result["tasks"].values() if t["verdict"] == "regression") < cap, seq.stdout

@@ -7,11 +7,11 @@ build a local mirror with the same relative paths from what the installed packag
 - a ground plane (a plain collision plane, written with pxr);
 - the Cartpole robot, extracted from a golden test stage inside the isaaclab wheel
   (BSD-3-Clause, as is the rest of the wheel);
-- the Unitree G1 for the project's own tasks, from the `mjlab` wheel (see
-  `tasks/g1/robot.py`), fetched from PyPI with `pip download` and converted to USD;
-- the Fourier GR1 with its hands and two Panda arms for the DexMG-like tasks, from the
-  `robosuite` wheel (see `tasks/dexmg/robot.py`), likewise;
-- the Franka Panda (from the `robosuite` wheel) and the kitchen fixture of the robocasa tasks
+- what each task family builds (its `assets` entry in `arena_eval.registry`): the Unitree G1
+  from the `mjlab` wheel (`tasks/g1/robot.py`), fetched from PyPI with `pip download` and
+  converted to USD; the Fourier GR1 with its hands and two Panda arms for the DexMG-like
+  tasks, from the `robosuite` wheel (`tasks/dexmg/robot.py`), likewise; the Franka Panda
+  (from the `robosuite` wheel) and the kitchen fixture of the robocasa tasks
   (`tasks/robocasa/robot.py`, `kitchen.py`), likewise.
 
 The root lives outside the clone (`~/.cache/arena-eval/assets/<version>`, or
@@ -114,23 +114,15 @@ def _isaaclab_dir() -> Path:
 
 
 def _build(root: Path) -> None:
-    from .tasks.g1 import robot as g1
+    from .. import registry
 
     print(f"[arena-eval] building the local asset root in {root} (once)", flush=True)
     _write_ground_plane(root / GROUND_PLANE)
     golden = _isaaclab_dir() / CARTPOLE_GOLDEN
     _extract_cartpole(golden, root / CARTPOLE)
-    g1.build(root)
-    text = LICENSES.format(ground=GROUND_PLANE, cartpole=CARTPOLE, golden=CARTPOLE_GOLDEN) + g1.LICENSE_NOTE
-    from .tasks.dexmg import robot as dexmg
-
-    dexmg.build(root)
-    text += dexmg.LICENSE_NOTE
-    from .tasks.robocasa import kitchen, robot as panda  # the Panda (robosuite wheel) and the kitchen fixture
-
-    panda.build(root)
-    kitchen.build(root)
-    text += panda.LICENSE_NOTE + kitchen.LICENSE_NOTE
+    text = LICENSES.format(ground=GROUND_PLANE, cartpole=CARTPOLE, golden=CARTPOLE_GOLDEN)
+    for _, build in registry.asset_builders():  # each family's robots and fixtures
+        text += build(root)
     (root / "LICENSES.md").write_text(text)
 
 

@@ -20,7 +20,8 @@ class StepResult:
 
     `done[i]` is true when slot i's episode ended on this step; then `success[i]` says how
     it ended and `reason[i]` why ("time_limit", "term:<name>", "error:<text>", ...).
-    `error[i]` marks a simulator fault in that slot (e.g. a non-finite state).
+    `error[i]` marks a fault of the simulator itself in that slot (not of the policy: a state
+    the policy's actions drove non-finite is a failure, reason "policy:non-finite <key>").
     """
 
     obs: dict[str, np.ndarray]

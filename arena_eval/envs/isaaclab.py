@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..specs import TaskSpec
-from . import starts
+from .. import registry
 from .assets import ensure_asset_root
 from .base import StepResult
 
@@ -74,7 +74,7 @@ def import_isaaclab() -> None:
     ensure_asset_root()
     import isaaclab_tasks  # noqa: F401  (registers the official task ids)
 
-    import arena_eval.envs.tasks  # noqa: F401  (registers the project's own task ids)
+    registry.load_families()  # registers the task families' ids (the project's and installed ones)
 
 
 def check_env_ids(tasks: list[TaskSpec]) -> None:
@@ -151,12 +151,8 @@ class IsaacLabVectorEnv(gym.vector.VectorEnv):
         self.device = self.env.device
         self._is_manager = hasattr(self.env, "termination_manager")
 
-        if task.env.start_state is not None and task.env.start_state not in starts.SAMPLERS:
-            raise UserError(
-                f"unknown start-state sampler {task.env.start_state!r} (known: {', '.join(sorted(starts.SAMPLERS))})",
-                where=task.source,
-                field=f"task {task.name}: env.start_state",
-            )
+        if task.env.start_state is not None:
+            registry.sampler(task.env.start_state, where=task.source)
         self._check_terms()
         raw, _ = self.env.reset(seed=int(seed))
         self._steps = np.zeros(self.num_envs, dtype=np.int64)
@@ -264,7 +260,7 @@ class IsaacLabVectorEnv(gym.vector.VectorEnv):
             raise ValueError("one seed per env id")
         if len(env_ids) == 0:
             return self._last_obs, []
-        sampler = starts.SAMPLERS.get(self.task.env.start_state) if self.task.env.start_state else None
+        sampler = registry.sampler(self.task.env.start_state) if self.task.env.start_state else None
         if sampler is not None:
             states = [sampler(np.random.default_rng(int(s)), self.cfg) for s in seeds]
             self.env._reset_idx(self._ids(env_ids))
@@ -381,13 +377,15 @@ class IsaacLabVectorEnv(gym.vector.VectorEnv):
             elif tout[i] or self._steps[i] >= self.max_steps:
                 done[i], reason[i] = True, "time_limit"
                 success[i] = self.task.success.kind == "time_limit"
-        # Slots that did not end: their observation is current, so check it.
+        # Slots that did not end: their observation is current, so check it. The actions were
+        # finite (the runner checks them), so a state they drove non-finite is the policy's
+        # failure, counted in its rate (DESIGN.md Rule 3), not a simulator error.
         live = ~done
         for key, arr in obs.items():
             if key.startswith("state."):
                 bad = live & ~np.isfinite(arr).all(axis=1)
                 for i in np.flatnonzero(bad):
-                    done[i], error[i], reason[i] = True, True, f"error:non-finite {key}"
+                    done[i], reason[i] = True, f"policy:non-finite {key}"
                     live[i] = False
         for name, cond in self.task.failure_when.items():
             values = obs[cond.key][:, cond.index]

@@ -65,6 +65,12 @@ class Policy(abc.ABC):
         """Files whose content defines this policy (hashed into the run manifest)."""
         return []
 
+    def identity(self) -> dict[str, Any] | None:
+        """What produces the actions beyond this card and its checkpoint files (a remote
+        policy: what the server says it serves). Part of the run's identity, so `--resume`
+        refuses to mix two policies' episodes; a `summary` entry names it in messages."""
+        return None
+
 
 def make_policy(spec: PolicySpec) -> Policy:
     """Build the adapter a policy card names; adapters are imported only when used."""

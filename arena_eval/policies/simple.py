@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..specs import TaskSpec
-from . import experts
+from .. import registry
 from .base import Policy
 
 
@@ -49,7 +49,7 @@ class ScriptedPolicy(Policy):
                 f"scripted experts need n_action_steps == action_horizon, got {self.n_action_steps} and {self.action_horizon}",
                 where=self.spec.source,
             )
-        self.expert = experts.make_expert(task, self.action_horizon)
+        self.expert = registry.make_expert(task, self.action_horizon)
         self.required_obs = self.expert.required_obs  # type: ignore[method-assign]
         super().bind(task, obs_space, act_space)
 

@@ -23,6 +23,7 @@ import gymnasium as gym
 import numpy as np
 
 from ..errors import UserError
+from ..fingerprint import content_hash
 from ..policies.base import Policy, make_policy
 from ..specs import ANNOTATION_KEY, PolicySpec, TaskSpec
 from .server import Prepared, RequestError
@@ -251,6 +252,21 @@ class PolicyBackend:
             "observations": {k: list(s) for k, s in st.shapes.items() if s is not None},
             "required_obs": {k: list(s) if s is not None else None for k, s in st.required.items()},
             "actions": {k: {"dim": a.dim, "low": a.low, "high": a.high} for k, a in st.task.actions.items()},
+        }
+
+    def identity(self) -> dict[str, Any]:
+        """What this server serves, as a run's identity records it (remote.RemotePolicy):
+        the policy card's defining fields, its checkpoint's content hash, each task's keys."""
+        p = self.spec
+        first = next(iter(self.served.values())).policy
+        ckpt = content_hash(first.checkpoint_files())
+        return {
+            "summary": f"policy {p.name!r} (type {p.type}, seed {p.seed}, horizon {p.action_horizon}, "
+                       f"checkpoint {ckpt[:12] if ckpt else 'none'})",
+            "policy": {"name": p.name, "type": p.type, "action_horizon": p.action_horizon,
+                       "n_action_steps": p.n_action_steps, "seed": p.seed, "checkpoint_sha256": ckpt},
+            "tasks": {name: {"actions": list(st.task.actions), "observations": list(st.task.observations)}
+                      for name, st in sorted(self.served.items())},
         }
 
     def reset(self, options: dict[str, Any] | None, peer: str) -> dict[str, Any]:

@@ -28,6 +28,13 @@ draws per episode seed, expert plans) follows the episodes. A server error ends 
 of that call as errors (like an in-process policy exception); a server that stays silent
 through every retry, or one that restarted mid-run (its policy state is lost), raises
 `RemotePolicyGone`: the run stops, keeps every finished episode and resumes with --resume.
+
+What the server serves is part of the run's identity (`identity()`, asked before the
+simulator starts): our servers answer `identity` with the policy card's fields, the
+checkpoint's content hash and each task's keys; a GR00T server, which cannot say which
+checkpoint it serves, is identified by its modality config alone. `--resume` refuses a server
+that now serves something else, and so does every call that finds the server restarted (a
+new server id): one line, exit 2, nothing more recorded.
 """
 
 from __future__ import annotations
@@ -102,6 +109,7 @@ class RemotePolicy(Policy):
         # Fail before the (slow) simulator starts when nothing answers (one attempt suffices).
         try:
             self._call(lambda: self.client.call("ping", requires_input=False, retries=0), at_setup=True)
+            self._identity = self._served_identity()
         except UserError:
             self.client.close()
             raise
@@ -139,12 +147,47 @@ class RemotePolicy(Policy):
             raise RemotePolicyError(str(e)) from None
         return out
 
+    def _served_identity(self) -> dict[str, Any]:
+        """What the server serves (see the module docstring); a UserError if it cannot say."""
+        try:
+            info = self.client.call("identity", {"options": None}, retries=0)
+        except ServerError as e:
+            if "unknown endpoint" not in e.cause.lower():
+                self._err(f"policy server {self.address} cannot say what it serves: {e.cause}")
+            mc = self._call(lambda: self.client.get_modality_config(None), at_setup=True)
+            modality = {k: {"keys": list(v.modality_keys), "delta_indices": list(v.delta_indices)} for k, v in sorted(mc.items())}
+            acts = ", ".join(modality.get("action", {}).get("keys", []))
+            return {"summary": f"a GR00T server with action keys {acts or 'none'} (it does not say its checkpoint)",
+                    "modality": modality}
+        except ServerUnreachable as e:
+            self._unreachable(e, at_setup=True)
+        if not isinstance(info, dict) or not isinstance(info.get("summary"), str):
+            self._err(f"policy server {self.address} gave a malformed identity reply")
+        self.server_id = info.pop("server_id", None)
+        return info
+
+    def identity(self) -> dict[str, Any]:
+        return self._identity
+
     def _check_server(self, info: dict[str, Any]) -> None:
         sid = info.get("server_id")
         if self.server_id is not None and sid is not None and sid != self.server_id:
+            old_sid = self.server_id
             self._gone = True
-            raise RemotePolicyGone(f"policy server {self.address} restarted mid-run (server id {self.server_id} -> {sid}); "
+            self._same_policy_served()
+            raise RemotePolicyGone(f"policy server {self.address} restarted mid-run (server id {old_sid} -> {sid}); "
                                    "the policy state of running episodes is lost")
+
+    def _same_policy_served(self) -> None:
+        """After a server restart: a UserError if it now serves another policy."""
+        old = self._identity
+        try:
+            new = self._served_identity()
+        except (UserError, RemotePolicyGone):
+            return  # nothing answers: the caller's own error says so
+        if new != old:  # another policy is served now: no episode of it may join this run
+            raise UserError(f"policy server {self.address} now serves {new['summary']}, but this run's episodes "
+                            f"came from {old['summary']}; start a new run (another --out) for it")
 
     # -- the Policy interface
 
@@ -220,7 +263,10 @@ class RemotePolicy(Policy):
             if served_steps is not None and served_steps != self.n_action_steps:
                 fail(f"the remote card executes {self.n_action_steps} steps per chunk but {theirs} is served with "
                      f"n_action_steps {served_steps}; make them equal")
-            self.server_id = info.get("server_id")
+            sid = info.get("server_id")
+            if self.server_id is not None and sid != self.server_id:  # restarted since __init__
+                self._same_policy_served()
+            self.server_id = sid
         self._send = send
         self._required = required
         self.task = task

@@ -14,7 +14,9 @@ Protocol (GR00T's, see `wire.py` for the encoding): a client sends one msgpack r
 - `reset`, data `{"options": ...}` -> info dict;
 - `kill` -> the server replies and stops after serving what is queued;
 - `describe` (ours; GR00T servers answer it with an error) -> the served policy, task,
-  observation shapes and action bounds, so a client can check a task before its first episode.
+  observation shapes and action bounds, so a client can check a task before its first episode;
+- `identity` (ours) -> what is served (policy card fields, checkpoint content hash, each
+  task's keys) and the server id, which a run's manifest records and `--resume` checks.
 
 Any failure replies `{"error": "<one line>"}` and the server keeps serving: an undecodable or
 oversized message, a wrong token ("Unauthorized: Invalid API token", GR00T's text), an unknown
@@ -80,6 +82,8 @@ class Backend(Protocol):
     def modality_config(self, options: dict[str, Any] | None) -> dict[str, wire.ModalityConfig]: ...
 
     def describe(self, options: dict[str, Any] | None) -> dict[str, Any]: ...
+
+    def identity(self) -> dict[str, Any]: ...
 
     def reset(self, options: dict[str, Any] | None, peer: str) -> dict[str, Any]: ...
 
@@ -288,6 +292,8 @@ class PolicyServer:
             return {"status": "ok", "message": "Server is running"}
         if endpoint == "get_modality_config":
             return self.backend.modality_config(options)
+        if endpoint == "identity":
+            return {**self.backend.identity(), "server_id": self.server_id}
         if endpoint == "describe":
             info = self.backend.describe(options)
             cfg = self.config

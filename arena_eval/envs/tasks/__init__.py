@@ -1,9 +1,5 @@
-"""The project's own Isaac Lab task configurations (local assets only).
-
-Importing this package registers their gym ids; their cfg modules (which import Isaac Lab)
-load only when an env is made.
+"""The project's own task families, one folder each (see `arena_eval.registry`): scene and
+env cfgs, start-state samplers, scripted experts and the robots they build. Shared helpers
+(`common.py`, `kinematics.py`, `playback.py`) sit here, below the families; no family
+imports another. Importing a family registers it; `registry.load_families()` imports them.
 """
-
-from . import g1  # noqa: F401
-from . import dexmg  # noqa: F401
-from . import robocasa  # noqa: F401

@@ -179,7 +179,7 @@ def train(
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", refresh=False)
     model.eval()
     save_weights({k: v.detach().float().contiguous() for k, v in model.state_dict().items()}, ckpt, 1)
-    from ...evaluate import content_hash
+    from ...fingerprint import content_hash
 
     (out / "train.json").write_text(json.dumps({
         "data": str(data), "data_sha256": content_hash([str(ds.root / "data"), str(ds.root / "meta")]),

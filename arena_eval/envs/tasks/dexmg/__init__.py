@@ -1,10 +1,23 @@
 """The project's DexMG-like tasks (kit-less Isaac Lab, local assets): the Fourier GR1 with
-dexterous hands and two Panda arms. Importing registers the ids."""
+dexterous hands and two Panda arms. Env cfgs (`env_cfg.py`), start states (`starts.py`),
+scripted experts (`expert.py`) and robots (`robot.py`); importing registers the family."""
 
-from ..registry import register
+from ....registry import register_family
+from .starts import dexmg_table
 
-register({
-    "ArenaEval-DexMG-GR1-LiftBox": "DexMGGR1LiftEnvCfg",
-    "ArenaEval-DexMG-GR1-BoxSort": "DexMGGR1SortEnvCfg",
-    "ArenaEval-DexMG-Panda-LiftTray": "DexMGPandaLiftTrayEnvCfg",
-}, f"{__name__}.env_cfg")
+register_family(
+    "dexmg",
+    module=__name__,
+    env_ids={
+        "ArenaEval-DexMG-GR1-LiftBox": f"{__name__}.env_cfg:DexMGGR1LiftEnvCfg",
+        "ArenaEval-DexMG-GR1-BoxSort": f"{__name__}.env_cfg:DexMGGR1SortEnvCfg",
+        "ArenaEval-DexMG-Panda-LiftTray": f"{__name__}.env_cfg:DexMGPandaLiftTrayEnvCfg",
+    },
+    samplers={"dexmg_table": dexmg_table},
+    experts={
+        "dexmg_gr1_lift_box": f"{__name__}.expert:DexMGGR1LiftBox",
+        "dexmg_gr1_box_sort": f"{__name__}.expert:DexMGGR1BoxSort",
+        "dexmg_panda_lift_tray": f"{__name__}.expert:DexMGPandaLiftTray",
+    },
+    assets=f"{__name__}.robot:build_assets",
+)

@@ -183,3 +183,9 @@ def dual_panda_xml(src: Path) -> str:
 def _relative(xml: str, src: Path) -> str:
     # Mesh paths relative to the XML (which sits beside `src`), so the asset root can move.
     return xml.replace(f'file="{src.resolve()}/', f'file="{src.name}/')
+
+
+def build_assets(root: Path) -> str:
+    """The family's part of the asset root (registry `assets`); returns its licence note."""
+    build(root)
+    return LICENSE_NOTE

@@ -114,3 +114,9 @@ def mobile_variant(pad_xml: str) -> str:
     inner.append(pelvis)
     world.insert(idx, outer)
     return ET.tostring(root, encoding="unicode")
+
+
+def build_assets(root: Path) -> str:
+    """The family's part of the asset root (registry `assets`); returns its licence note."""
+    build(root)
+    return LICENSE_NOTE

@@ -99,3 +99,13 @@ def build(root: Path) -> None:
     from ...assets import convert_mjcf
 
     convert_mjcf(root, KITCHEN_XML, KITCHEN_USD)
+
+
+def build_assets(root: Path) -> str:
+    """The family's part of the asset root (registry `assets`): the Panda and this kitchen;
+    returns their licence notes."""
+    from . import robot
+
+    robot.build(root)
+    build(root)
+    return robot.LICENSE_NOTE + LICENSE_NOTE

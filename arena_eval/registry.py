@@ -1,0 +1,172 @@
+"""The task registry: what each task family provides, found by the names task cards use.
+
+A task family is one folder (the project's own are `arena_eval/envs/tasks/<family>/`) holding
+its scene and env cfgs, its start-state samplers, its scripted experts and, where it has them,
+the robots it builds into the local asset root. Importing the family's package registers it:
+
+    from arena_eval.registry import register_family
+
+    register_family(
+        "mytasks",
+        env_ids={"MyTasks-Reach": "mytasks.env_cfg:ReachEnvCfg"},   # gym id -> cfg class (a
+                                                                     # ManagerBasedRLEnv), or
+                                                                     # {"entry_point": ..., "cfg": ...}
+        samplers={"mytasks_reach": reach_start},                     # card: env.start_state
+        experts={"mytasks_reach": "mytasks.expert:ReachExpert"},     # card: expert
+        assets="mytasks.assets:build",                               # optional: build(root)
+    )
+
+Experts and asset builders are named as "module:attribute" and imported only when used, so
+loading every family costs neither the simulator nor the planners. Families outside this
+package register through the `arena_eval.tasks` entry point group (each entry point names a
+module to import) or by importing their package before a run; their suite cards are then
+evaluated with `scripts/evaluate.py --suite path/to/card.yaml`, with no edit to arena_eval.
+
+This module sits below both the environment layer and the policies: the scripted policy gets
+experts here, the env adapter gets samplers and ids here, and neither imports the other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import UserError
+
+# The project's own families; each registers itself when imported.
+BUILTIN_FAMILIES = (
+    "arena_eval.envs.tasks.cartpole",
+    "arena_eval.envs.tasks.g1",
+    "arena_eval.envs.tasks.dexmg",
+    "arena_eval.envs.tasks.robocasa",
+)
+ENTRY_POINT_GROUP = "arena_eval.tasks"
+
+StartState = dict[str, dict[str, dict[str, float]]]
+Sampler = Callable[[np.random.Generator, Any], StartState]
+
+
+class Expert:
+    """A scripted expert: reads the batched observation (`state.*` [B, T, D]) and returns
+    action chunks `action.*` [B, H, D]. Privileged: it may read object state."""
+
+    def __init__(self, task: Any, horizon: int):
+        self.task = task
+        self.horizon = horizon
+
+    def required_obs(self) -> dict[str, tuple[int, ...] | None]:
+        return {}
+
+    def reset(self, slots: np.ndarray, seeds: list[int]) -> None:
+        pass
+
+    def act(self, obs: dict[str, Any], slots: np.ndarray) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+
+@dataclasses.dataclass
+class Family:
+    name: str
+    module: str
+    env_ids: dict[str, str | dict[str, str]]
+    samplers: dict[str, Sampler]
+    experts: dict[str, str]
+    assets: str | None
+
+
+_FAMILIES: dict[str, Family] = {}
+_loaded = False
+
+
+def register_family(
+    name: str,
+    *,
+    env_ids: dict[str, str | dict[str, str]] | None = None,
+    samplers: dict[str, Sampler] | None = None,
+    experts: dict[str, str] | None = None,
+    assets: str | None = None,
+    module: str | None = None,
+) -> Family:
+    """Add a family (see the module docstring); registers its gym ids at once. Names must be
+    unique across families: a clash is an error naming both families."""
+    fam = Family(name, module or name, dict(env_ids or {}), dict(samplers or {}), dict(experts or {}), assets)
+    for other in _FAMILIES.values():
+        if other.name == name:
+            continue
+        for what in ("env_ids", "samplers", "experts"):
+            clash = set(getattr(fam, what)) & set(getattr(other, what))
+            if clash:
+                raise UserError(f"task family {name!r} registers {what[:-1].replace('_', ' ')} {sorted(clash)[0]!r}, "
+                                f"which family {other.name!r} already has")
+    _FAMILIES[name] = fam
+    if fam.env_ids:
+        import gymnasium as gym
+
+        for env_id, cfg in fam.env_ids.items():
+            entry = "isaaclab.envs:ManagerBasedRLEnv"
+            if isinstance(cfg, dict):
+                entry, cfg = cfg["entry_point"], cfg["cfg"]
+            if env_id not in gym.registry:  # a family imported twice registers once
+                gym.register(id=env_id, entry_point=entry, disable_env_checker=True, kwargs={"env_cfg_entry_point": cfg})
+    return fam
+
+
+def load_families() -> dict[str, Family]:
+    """Import the built-in families and those of installed packages (entry points), once."""
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for mod in BUILTIN_FAMILIES:
+            importlib.import_module(mod)
+        from importlib.metadata import entry_points
+
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                ep.load()
+            except Exception as e:  # a broken third-party family names itself
+                raise UserError(f"task family entry point {ep.name!r} ({ep.value}) failed to load: "
+                                f"{type(e).__name__}: {e}".splitlines()[0]) from None
+    return dict(_FAMILIES)
+
+
+def families() -> dict[str, Family]:
+    return load_families()
+
+
+def _resolve(ref: str) -> Any:
+    module, _, attr = ref.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def samplers() -> dict[str, Sampler]:
+    return {k: v for f in load_families().values() for k, v in f.samplers.items()}
+
+
+def sampler(name: str, where: str | None = None) -> Sampler:
+    known = samplers()
+    if name not in known:
+        raise UserError(f"unknown start-state sampler {name!r} (known: {', '.join(sorted(known))})",
+                        where=where, field="env.start_state")
+    return known[name]
+
+
+def expert_names() -> dict[str, str]:
+    return {k: v for f in load_families().values() for k, v in f.experts.items()}
+
+
+def make_expert(task: Any, horizon: int) -> Expert:
+    """The expert a task card names (`expert:`), built for chunks of `horizon` steps."""
+    known = expert_names()
+    if task.expert not in known:
+        raise UserError(f"unknown expert {task.expert!r} (known: {', '.join(sorted(known))})",
+                        where=task.source, field=f"task {task.name}: expert")
+    return _resolve(known[task.expert])(task, horizon)
+
+
+def asset_builders() -> list[tuple[str, Callable[..., str]]]:
+    """(family, build) for every family that builds assets; `build(root)` returns the text
+    its licences add to the asset root's LICENSES.md."""
+    return [(f.name, _resolve(f.assets)) for f in load_families().values() if f.assets]
