@@ -19,7 +19,7 @@ from arena_eval.errors import UserError, cli_main
 from arena_eval.policies import make_policy
 from arena_eval.policies.groot.policy import PARAMS
 from arena_eval.policies.groot.tiny import SMOKE, TinySpec, tiny_card, write_tiny
-from arena_eval.policies.groot.tiny import main as tiny_main
+from arena_eval.policies.groot.tiny_cli import main as tiny_main
 from arena_eval.specs import ANNOTATION_KEY, load_policy, load_suite, parse_policy
 
 ROOT = Path(__file__).resolve().parents[1]

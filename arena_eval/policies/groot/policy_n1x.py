@@ -33,12 +33,11 @@ import torch
 
 from ...errors import UserError
 from ...specs import ANNOTATION_KEY, PolicySpec
-from ..base import Policy
 from .checkpoint import INDEX, load_weights, weight_files
 from .config_n1x import N1xConfig, load_backbone_config, load_n1x_config
 from .images_n1x import eagle3_pixels, eval_transform
 from .modeling_n1x import Gr00tN1xModel, N1xInputs, build_empty_n1x
-from .policy import DTYPES, Gr00tPolicy, _Slot
+from .adapter_base import DTYPES, Gr00tAdapter, _Slot
 from .processor import KeySpec, load_chat_template, parse_key_map
 from .processor_n1x import (
     EMBODIMENT_ID,
@@ -70,9 +69,9 @@ PARAMS_N1X = (
 )
 
 
-class Gr00tN1xPolicy(Gr00tPolicy):
+class Gr00tN1xPolicy(Gr00tAdapter):
     def __init__(self, spec: PolicySpec):  # noqa: C901 (one linear pass over the card)
-        Policy.__init__(self, spec)  # not Gr00tPolicy's: that one reads an N1.5 checkpoint
+        super().__init__(spec)
         self.where = spec.source or None
         p = dict(spec.params)
         unknown = sorted(set(p) - set(PARAMS_N1X))

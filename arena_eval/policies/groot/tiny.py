@@ -365,11 +365,4 @@ def spec_from_task(task: Any, video: dict[str, tuple[int, int]], dims: dict[str,
     return TinySpec(state=state, action={k.split(".", 1)[1]: a.dim for k, a in task.actions.items()}, video=vids)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`scripts/make_tiny_groot.py` (see tiny_cli.py)."""
-    from .tiny_cli import main as cli
-
-    return cli(argv)
-
-
-__all__ = ["TinySpec", "SMOKE", "write_tiny", "tiny_card", "tiny_config", "tiny_metadata", "main"]
+__all__ = ["TinySpec", "SMOKE", "write_tiny", "tiny_card", "tiny_config", "tiny_metadata"]
