@@ -14,7 +14,8 @@ image processor:
 
 `area_resize` reproduces OpenCV's INTER_AREA as separable weights: exact pixel-area averages
 when shrinking, OpenCV's area-flavoured linear weights when enlarging; values are rounded back
-to uint8 like cv2's saturate_cast (OpenCV's fixed-point arithmetic can differ by one level).
+to uint8 like cv2's saturate_cast. Not compared with OpenCV itself (not installed here); its
+fixed-point arithmetic may differ by a level.
 """
 
 from __future__ import annotations
