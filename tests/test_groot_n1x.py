@@ -555,3 +555,24 @@ def test_eef_action_needs_a_pose_state(written, tmp_path):
     with pytest.raises(UserError, match=r"xyz \+ rot6d \(9 dims\).*got 7 and 7") as e:
         _policy(base)
     assert "processor_config.json" in str(e.value)
+
+
+def test_video_history_is_refused_at_bind(written, tmp_path):
+    import shutil
+
+    import gymnasium as gym
+
+    base = tmp_path / "c"
+    shutil.copytree(written["n1.7"], base)
+    p = base / "checkpoint" / "processor_config.json"
+    pc = json.loads(p.read_text())
+    pc["processor_kwargs"]["modality_configs"]["new_embodiment"]["video"]["delta_indices"] = [-15, 0]
+    p.write_text(json.dumps(pc))
+    pol = _policy(base)
+    box = lambda d: gym.spaces.Box(-1, 1, (d,), np.float32)  # noqa: E731
+    obs_space = gym.spaces.Dict({"video.ego_view": gym.spaces.Box(0, 255, (48, 64, 3), np.uint8),
+                                 "state.left_arm": box(7), "state.waist": box(3)})
+    act_space = gym.spaces.Dict({"action.left_arm": box(7), "action.waist": box(3), "action.base_height": box(1)})
+    with pytest.raises(UserError, match="reads 2 video frames per call") as e:
+        pol.bind(None, obs_space, act_space)
+    assert "\n" not in str(e.value)

@@ -181,6 +181,15 @@ class Gr00tN1xPolicy(Gr00tAdapter):
         req.update({k.suite_key: (k.dim,) if k.index is None else None for k in self.state})
         return req
 
+    def bind(self, task: Any, obs_space: Any, act_space: Any) -> None:
+        if self.video and self.emb.video_frames > 1:  # before the first episode, not at its first call
+            self._err(
+                f"embodiment {self.tag!r} reads {self.emb.video_frames} video frames per call (its video "
+                "delta_indices); the runner gives one",
+                "params.embodiment_tag",
+            )
+        super().bind(task, obs_space, act_space)
+
     def _frames(self, obs: dict[str, Any], b: int) -> list[np.ndarray]:
         """Every image of the batch in prompt order: row, then time, then camera."""
         t = self.emb.video_frames
