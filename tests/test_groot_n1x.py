@@ -576,3 +576,21 @@ def test_video_history_is_refused_at_bind(written, tmp_path):
     with pytest.raises(UserError, match="reads 2 video frames per call") as e:
         pol.bind(None, obs_space, act_space)
     assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_without_the_unused_tensors_and_in_bfloat16(tmp_path, arch):
+    """Released files may or may not carry the LM head: both load. The bfloat16 path (what CUDA
+    runs) works end to end, here on the CPU, and stays close to float32."""
+    base = tmp_path / arch
+    write_tiny_n1x(base / "checkpoint", base / "processor", arch=arch, spec=SPEC, with_unused=False)
+    f32 = _policy(base)
+    assert f32.skipped == []
+    bf16 = _policy(base, params={**tiny_card("t", base / "checkpoint", base / "processor", SPEC)["params"],
+                                 "dtype": "bfloat16"})
+    assert bf16.model.dtype == torch.bfloat16
+    g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    a, b = f32.predict(_obs(2), generator=g()), bf16.predict(_obs(2), generator=g())
+    for k in a:
+        assert b[k].dtype == np.float32 and np.isfinite(b[k]).all()
+        assert float(np.abs(a[k] - b[k]).max()) < 0.25 * float(np.abs(a[k]).max() + 1)
