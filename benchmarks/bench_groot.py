@@ -3,9 +3,13 @@
 
 1. for a tiny random N1.5 checkpoint on CPU, the time of one batched `get_action` for N = 1, 4, 8
    envs, and its ratio to N separate single-env calls;
-2. forward-pass counts showing the backbone runs once per call whatever the denoising steps;
-3. the FLOPs of one call of the real-size GR00T-N1.5-3B (and N1-2B) configuration, counted with
-   torch.utils.flop_counter on the meta device (nothing of the 3B parameters is allocated).
+2. forward-pass counts showing the backbone runs once per call whatever the denoising steps
+   (N1.5), and for tiny checkpoints of all four generations at their default steps;
+3. the FLOPs of one call of each generation's real-size configuration (GR00T-N1-2B,
+   GR00T-N1.5-3B, GR00T-N1.6-3B, GR00T-N1.7-3B), counted with torch.utils.flop_counter on the
+   meta device (nothing of the 3B parameters is allocated). Where a module's forward reads
+   tensor values (the Qwen3-VL and SigLIP2 towers' variable-size attention), one block is
+   counted on real CPU tensors and multiplied by the depth.
 
     python benchmarks/bench_groot.py [--threads 1] [--repeats 5]
 """
@@ -150,6 +154,126 @@ def bench_flops(model_type: str, images: int, text_tokens: int, steps: tuple[int
         )
 
 
+N1X_IMAGE = 256  # the released processors' image size (shortest edge 256, square camera)
+
+
+def bench_generations_once(base: Path) -> None:
+    """Backbone and DiT forward counts of one call, tiny checkpoints of every generation."""
+    from arena_eval.policies.groot.tiny_n1x import write_tiny_n1x
+
+    spec = TinySpec(state={"left_arm": 7}, action={"left_arm": 7}, video={"ego_view": (64, 64)})
+    print("\n2b. forward passes per call, tiny checkpoints of each generation (batch 4, default steps)")
+    print(f"{'generation':>10} {'backbone':>9} {'DiT':>5} {'denoising steps':>16}")
+    for v in ("n1", "n1.5", "n1.6", "n1.7"):
+        d = base / v
+        if v in ("n1.6", "n1.7"):
+            write_tiny_n1x(d / "checkpoint", d / "processor", arch=v, spec=spec)
+        else:
+            write_tiny(d / "checkpoint", d / "processor", arch=v, embodiments={"new_embodiment": spec})
+        pol = make_policy(parse_policy(tiny_card(v, d / "checkpoint", d / "processor", spec), str(d / "c.yaml")))
+        counts = {"bb": 0, "dit": 0}
+        pol.model.backbone.register_forward_hook(lambda *a: counts.__setitem__("bb", counts["bb"] + 1))
+        pol.model.action_head.model.register_forward_hook(lambda *a: counts.__setitem__("dit", counts["dit"] + 1))
+        rng = np.random.default_rng(0)
+        o = {
+            "video.ego_view": rng.integers(0, 256, (4, 1, 64, 64, 3), dtype=np.uint8),
+            "state.left_arm": rng.normal(size=(4, 1, 7)).astype(np.float32),
+            ANNOTATION_KEY: ["pick up the box"] * 4,
+        }
+        pol.reset(np.arange(4), [0, 1, 2, 3])
+        pol.get_action(o, np.arange(4))
+        print(f"{v:>10} {counts['bb']:>9} {counts['dit']:>5} {pol.steps:>16}")
+        assert counts["bb"] == 1 and counts["dit"] == pol.steps
+
+
+def _one_block_flops(block_cls, cfg, n_tokens: int, **kw) -> int:
+    with torch.random.fork_rng(devices=[]):
+        blk = block_cls(cfg).eval()
+    x = torch.zeros(n_tokens, cfg.hidden_size) if kw.pop("flat", False) else torch.zeros(1, n_tokens, cfg.hidden_size)
+    with torch.no_grad():
+        return flops(lambda: blk(x, **kw))
+
+
+def bench_flops_n1x(model_type: str, text_tokens: int, steps: tuple[int, ...]) -> None:
+    from arena_eval.policies.groot.config_n1x import N16, N17, load_backbone_config, parse_n1x_config
+    from arena_eval.policies.groot.modeling_n1x import Gr00tN1xModel
+
+    released = {N16: {}, N17: {"select_layer": 16, "diffusion_model_cfg": {"num_layers": 32}, "state_dropout_prob": 0.2}}
+    cfg = parse_n1x_config({"model_type": model_type, **released[model_type]}, "released")
+    bb, _ = load_backbone_config(None, model_type)
+    with torch.device("meta"):
+        m = Gr00tN1xModel(cfg, bb).eval()
+    n_params = sum(p.numel() for p in m.parameters())
+    if model_type == N16:
+        from transformers.models.siglip2.modeling_siglip2 import Siglip2EncoderLayer
+
+        eagle = m.backbone.model
+        vcfg = eagle.vision_model.vision_model.embeddings.config
+        side = 252 // vcfg.patch_size  # 256 -> smart_resize 252 -> 18x18 patches
+        patches, img_tokens = side * side, (side // 2) ** 2
+        with torch.device("meta"), torch.no_grad():
+            f_vision = flops(lambda: eagle.vision_model.vision_model.embeddings.patch_embedding(torch.zeros(1, patches, 588)))
+            f_vision += flops(lambda: eagle.mlp1(torch.zeros(1, img_tokens, 4 * vcfg.hidden_size)))
+        f_vision += vcfg.num_hidden_layers * _one_block_flops(Siglip2EncoderLayer, vcfg, patches, attention_mask=None)
+        lm = eagle.language_model.model
+        what = f"SigLIP2 ({patches} patches) + pixel unshuffle + MLP"
+    else:
+        from transformers.models.qwen3_vl.modeling_qwen3_vl import Qwen3VLVisionBlock, Qwen3VLVisionPatchMerger
+
+        vis = m.backbone.model.model.visual
+        vcfg = vis.config
+        side = N1X_IMAGE // vcfg.patch_size
+        patches, img_tokens = side * side, (side // 2) ** 2
+        head_dim = vcfg.hidden_size // vcfg.num_heads
+        rot = torch.zeros(patches, head_dim)
+        f_block = _one_block_flops(
+            Qwen3VLVisionBlock, vcfg, patches, flat=True, cu_seqlens=torch.tensor([0, patches], dtype=torch.int32),
+            position_embeddings=(rot, rot),
+        )
+        with torch.random.fork_rng(devices=[]):
+            merger = Qwen3VLVisionPatchMerger(vcfg, use_postshuffle_norm=False).eval()
+            deep = Qwen3VLVisionPatchMerger(vcfg, use_postshuffle_norm=True).eval()
+        with torch.no_grad():
+            f_merge = flops(lambda: merger(torch.zeros(patches, vcfg.hidden_size)))
+            f_deep = flops(lambda: deep(torch.zeros(patches, vcfg.hidden_size)))
+        with torch.device("meta"), torch.no_grad():
+            f_patch = flops(lambda: vis.patch_embed(torch.zeros(patches, 3 * 2 * 16 * 16)))
+        f_vision = f_patch + vcfg.depth * f_block + f_merge + len(vcfg.deepstack_visual_indexes) * f_deep
+        lm = m.backbone.model.model.language_model
+        what = f"Qwen3-VL ViT ({patches} patches, {len(vcfg.deepstack_visual_indexes)} deepstack taps) + merger"
+    seq = img_tokens + text_tokens
+    d = cfg.backbone_embedding_dim
+    with torch.device("meta"), torch.no_grad():
+        emb = torch.randn(1, seq, d)
+        mask4d = torch.ones(1, 1, seq, seq, dtype=torch.bool)
+        pos = torch.zeros(3, 1, seq, dtype=torch.long) if model_type == N17 else torch.zeros(1, seq, dtype=torch.long)
+        f_lm = flops(lambda: lm(inputs_embeds=emb, attention_mask=mask4d, position_ids=pos))
+        feats = torch.randn(1, seq, d)
+        am = torch.ones(1, seq, dtype=torch.long)
+        im = torch.zeros(1, seq, dtype=torch.bool)
+        state = torch.randn(1, 1, cfg.max_state_dim)
+        noise = torch.randn(1, cfg.action_horizon, cfg.max_action_dim)
+        head = m.action_head
+        f_ctx = flops(lambda: head.model.context_kv(head.encode_context(feats)))
+        f_head = {k: flops(lambda k=k: head.sample(feats, am, im, state, 10, noise, k)) for k in steps}
+    name = {N16: "N1.6 (Gr00tN1d6)", N17: "N1.7 (Gr00tN1d7)"}[model_type]
+    print(
+        f"\n3. FLOPs per call, real-size {name}: {n_params / 1e9:.2f}B parameters built (LM head and pooling "
+        f"head not built), batch 1, one {N1X_IMAGE}x{N1X_IMAGE} image = {img_tokens} tokens + {text_tokens} text "
+        f"tokens = {seq} tokens; horizon {cfg.action_horizon}, {cfg.diffusion_model_cfg.num_layers} DiT blocks; "
+        "backbone forwards per call: 1"
+    )
+    print(f"   vision ({what}): {f_vision / 1e9:8.1f} GFLOP")
+    print(f"   language model ({cfg.select_layer} layers): {f_lm / 1e9:8.1f} GFLOP")
+    ctx = "vlln, vl self-attention, cross-attention K/V" if model_type == N17 else "vlln, cross-attention K/V"
+    print(f"   action-head context ({ctx}; once per call): {f_ctx / 1e9:.1f} GFLOP")
+    for k, f in f_head.items():
+        print(
+            f"   K = {k:>2} denoising steps: action head {f / 1e9:7.1f} GFLOP ({(f - f_ctx) / k / 1e9:.2f} per step); "
+            f"whole call {(f_vision + f_lm + f) / 1e9:7.1f} GFLOP"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: robust on a shared CPU)")
@@ -164,8 +288,13 @@ def main() -> None:
         pol = make_policy(parse_policy(card, str(base / "card.yaml")))
         bench_batching(pol, a.repeats)
         bench_backbone_once(pol)
-    bench_flops(N15, images=1, text_tokens=32, steps=(4, 10))
+        bench_generations_once(base / "generations")
     bench_flops(N1, images=1, text_tokens=32, steps=(4,))
+    bench_flops(N15, images=1, text_tokens=32, steps=(4, 10))
+    from arena_eval.policies.groot.config_n1x import N16, N17
+
+    bench_flops_n1x(N16, text_tokens=32, steps=(4,))
+    bench_flops_n1x(N17, text_tokens=32, steps=(4,))
 
 
 if __name__ == "__main__":

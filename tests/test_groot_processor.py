@@ -243,11 +243,7 @@ def _bad(obs: dict, how: str) -> dict:
     "how, fragment",
     [
         ("float_image", "video.ego_view must be a uint8 array"),
-        (
-            "image_size",
-            "video.ego_view has shape (2, 1, 20, 40, 3); the checkpoint's 'ego_view' needs [B, T, 30, 40, 3]",
-        ),
-        ("image_rank", "video.ego_view has shape (2, 30, 40, 3)"),
+        ("image_rank", "video.ego_view has shape (2, 30, 40, 3); the checkpoint's 'ego_view' needs [B, T, H, W, 3]"),
         ("state_dim", "state.arm has shape (2, 1, 5); the checkpoint's 'arm' needs [B, 1, 3]"),
         ("missing_state", "observation lacks state.grip"),
         ("no_text", "annotation.human.task_description must be a list of strings"),
@@ -259,3 +255,17 @@ def test_bad_observation(tiny_dirs, tmp_path, how, fragment):
     with pytest.raises(UserError) as e:
         pol.get_action(_bad(_obs(2), how), np.arange(2))
     assert "\n" not in str(e.value) and fragment in str(e.value), str(e.value)
+
+
+def test_frames_of_another_size_are_resized(tiny_dirs, tmp_path):
+    """A 20x40 frame where the metadata says 30x40: cropped and resized to the tower's size,
+    as the original pipeline does with the dataset's frames (N1.5's Arena G1 card on the g1
+    suite's 224x224 camera)."""
+    pol = _policy(tiny_dirs["n1.5"], tmp_path)
+    obs = _obs(2)
+    small = {**obs, "video.ego_view": obs["video.ego_view"][:, :, :20]}
+    x = pol.inputs(small)
+    s = pol.processor.eagle.image_size
+    assert tuple(x.pixel_values.shape) == (2 * len(SPEC.video), 3, s, s)  # rows x cameras, one frame
+    a = pol.get_action(small, np.arange(2))
+    assert all(np.isfinite(v).all() for v in a.values())

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.isaaclab
 
 
 def test_tiny_gr00t_runs_the_smoke_suite(tmp_path):
-    from arena_eval.policies.groot.tiny import main as tiny_main
+    from arena_eval.policies.groot.tiny_cli import main as tiny_main
 
     assert cli_main(tiny_main)(["--out", str(tmp_path / "tiny"), "--arch", "n1.5", "--n-action-steps", "8"]) == 0
     out = tmp_path / "run"

@@ -16,6 +16,7 @@ reset (GR00T's client never sends seeds) is started with its slot number as seed
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 from typing import Any
 
 import gymnasium as gym
@@ -178,6 +179,7 @@ class PolicyBackend:
             raise UserError("nothing to serve: no tasks")
         self.served = {s.task.name: s for s in served}
         self.spec = spec or served[0].policy.spec
+        self._seen: OrderedDict[str, None] = OrderedDict()  # clients, least recently seen first
 
     @classmethod
     def from_card(cls, spec: PolicySpec, tasks: list[TaskSpec], obs_shapes: dict[str, Shape] | None = None) -> PolicyBackend:
@@ -203,10 +205,25 @@ class PolicyBackend:
             raise RequestError(f"this server does not serve task {one_line(name, 80)!r} (it serves {', '.join(self.served)})")
         return self.served[name]
 
-    @staticmethod
-    def _client(options: dict[str, Any] | None, peer: str) -> str:
+    def _client(self, options: dict[str, Any] | None, peer: str) -> str:
         cid = options.get("client_id") if options else None
-        return cid if isinstance(cid, str) and cid else f"peer:{peer}"
+        client = cid if isinstance(cid, str) and cid else f"peer:{peer}"
+        self._seen[client] = None
+        self._seen.move_to_end(client)
+        return client
+
+    def expire(self, max_clients: int) -> list[str]:
+        """Release the slots of the least recently seen clients beyond `max_clients`; returns them."""
+        gone = []
+        while len(self._seen) > max(1, max_clients):
+            client, _ = self._seen.popitem(last=False)
+            for st in self.served.values():
+                st.release(client)
+            gone.append(client)
+        return gone
+
+    def clients(self) -> int:
+        return len(self._seen)
 
     # -- endpoints
 
@@ -255,6 +272,7 @@ class PolicyBackend:
     def reset(self, options: dict[str, Any] | None, peer: str) -> dict[str, Any]:
         client = self._client(options, peer)
         if options and options.get("release"):
+            self._seen.pop(client, None)
             return {"released": sum(st.release(client) for st in self.served.values())}
         if not options or options.get("slots") is None:
             for st in self.served.values():

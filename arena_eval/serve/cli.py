@@ -51,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--obs-shape", action="append", default=[], metavar="KEY=D1,D2",
                    help="per-step shape of an observation the task card does not fix (repeatable)")
     p.add_argument("--no-kill", action="store_true", help="refuse the kill endpoint")
+    p.add_argument("--wire", choices=["current", "n15"], default="current",
+                   help="wire format: GR00T's current one, or its N1.5-era msgpack service (never its pickle variant)")
+    p.add_argument("--max-clients", type=int, default=1024,
+                   help="clients whose per-client state is kept; the least recently seen are forgotten first")
     p.add_argument("--quiet", action="store_true", help="do not log error replies")
     args = p.parse_args(argv)
 
@@ -60,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"expected a number >= 0, got {args.max_wait_ms}", field="--max-wait-ms")
     if not args.max_message_mb > 0:
         raise UserError(f"expected a number > 0, got {args.max_message_mb}", field="--max-message-mb")
+    if args.max_clients < 1:
+        raise UserError(f"expected an integer >= 1, got {args.max_clients}", field="--max-clients")
     if not 0 <= args.port < 65536:
         raise UserError(f"expected a port number, got {args.port}", field="--port")
     token = args.token
@@ -78,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = ServerConfig(
         host=args.host, port=args.port, api_token=token, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
         max_message_bytes=int(args.max_message_mb * 1024 * 1024), allow_kill=not args.no_kill,
+        wire=args.wire, max_clients=args.max_clients,
     )
     server = PolicyServer(backend, cfg, log=None if args.quiet else default_log)
     try:

@@ -43,11 +43,17 @@ class PolicyClient:
         api_token: str | None = None,
         max_message_bytes: int = wire.DEFAULT_MAX_MESSAGE_BYTES,
         client_id: str | None = None,
+        wire_format: str = "current",
     ):
+        """`wire_format`: "current" (GR00T's main branch) or "n15" (its N1.5-era service: get_action
+        sends the observation as `data` and gets the action dict back; no reset)."""
         if timeout_s <= 0:
             raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
         if retries < 0:
             raise ValueError(f"retries must be >= 0, got {retries}")
+        if wire_format not in wire.WIRES:
+            raise ValueError(f"wire_format must be one of {wire.WIRES}, got {wire_format!r}")
+        self.wire_format = wire_format
         self.host, self.port = host, int(port)
         self.address = f"tcp://{host}:{self.port}"
         self.timeout_s = float(timeout_s)
@@ -165,6 +171,11 @@ class PolicyClient:
     def get_action(self, observation: dict[str, Any], options: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
         """`[action, info]` as a tuple. With `options.client_id` set, a request id is added so
         the server answers a retried request from its stored reply instead of computing it twice."""
+        if self.wire_format == wire.WIRE_N15:  # the observation is the data; the reply the action
+            out = self.call("get_action", observation)
+            if not isinstance(out, dict):
+                raise ServerError(self.address, "bad reply to get_action: expected the action map")
+            return out, {}
         if options is not None and "client_id" in options:
             options = {**options, "request_id": next(self._request_ids)}
         out = self.call("get_action", {"observation": observation, "options": options})

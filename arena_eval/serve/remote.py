@@ -14,7 +14,9 @@ Card (policies/<name>.yaml)::
       token_env: ARENA_EVAL_TOKEN   # the token is read from this variable (or `token: ...`,
                                     # which the run manifest then records)
       layout: flat             # flat: `video.cam` keys (ours, GR00T's sim wrapper);
-                               # nested: {"video": {...}, ...} (GR00T's Gr00tPolicy served directly)
+                               # nested: {"video": {...}, ...} (GR00T's Gr00tPolicy served directly);
+                               # n15: GR00T's N1.5-era service (flat keys, the observation as the
+                               # request data, the action dict as the reply, no reset)
       max_message_mb: 64
 
 Before a task's first episode the adapter checks the server against the task: the action
@@ -81,8 +83,8 @@ class RemotePolicy(Policy):
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
             self._err(f"expected an integer >= 0, got {retries!r}", "params.retries")
         self.layout = p.get("layout", "flat")
-        if self.layout not in ("flat", "nested"):
-            self._err(f"expected 'flat' or 'nested', got {self.layout!r}", "params.layout")
+        if self.layout not in ("flat", "nested", "n15"):
+            self._err(f"expected 'flat', 'nested' or 'n15', got {self.layout!r}", "params.layout")
         token = p.get("token")
         if p.get("token_env"):
             token = os.environ.get(str(p["token_env"]))
@@ -91,7 +93,8 @@ class RemotePolicy(Policy):
         if token is not None and not isinstance(token, str):
             self._err("expected a string", "params.token")
         max_bytes = int(self._number(p, "max_message_mb", 64.0) * 1024 * 1024)
-        self.client = PolicyClient(host, port, timeout_s=timeout_s, retries=retries, api_token=token, max_message_bytes=max_bytes)
+        self.client = PolicyClient(host, port, timeout_s=timeout_s, retries=retries, api_token=token,
+                                   max_message_bytes=max_bytes, wire_format="n15" if self.layout == "n15" else "current")
         self.address = self.client.address
         self.server_id: str | None = None
         self._gone = False
@@ -274,6 +277,9 @@ class RemotePolicy(Policy):
         return {"client_id": self.client.client_id, "task": self.task.name, "slots": [int(s) for s in slots]}
 
     def reset(self, slots: np.ndarray, seeds: list[int]) -> None:
+        if self.layout == "n15":  # the N1.5-era service has no reset (its policies keep no episode state)
+            self.resets += 1
+            return
         opts = {**self._options(slots), "seeds": [int(s) for s in seeds]}
         info = self._call(lambda: self.client.reset(opts))
         self.resets += 1
@@ -282,7 +288,7 @@ class RemotePolicy(Policy):
 
     def _observation(self, obs: dict[str, Any]) -> dict[str, Any]:
         lang = [str(s) for s in obs[ANNOTATION_KEY]]
-        if self.layout == "flat":
+        if self.layout in ("flat", "n15"):
             out: dict[str, Any] = {k: np.ascontiguousarray(obs[k]) for k in self._send}
             out[self._lang_key] = lang
             return out
@@ -307,7 +313,7 @@ class RemotePolicy(Policy):
                     self.server_ms[k] += float(timing[k])
         out: dict[str, np.ndarray] = {}
         for key, slot in self.task.actions.items():
-            name = key if self.layout == "flat" else key.split(".", 1)[1]
+            name = key if self.layout in ("flat", "n15") else key.split(".", 1)[1]
             if name not in action and not slot.required:
                 continue
             if name not in action:
@@ -321,7 +327,7 @@ class RemotePolicy(Policy):
             print(f"remote policy {self.address}: {self.calls} calls, round trip {self.round_trip_s * ms:.2f} ms/call "
                   f"(server: policy {self.server_ms['policy_ms'] / self.calls:.2f} ms, queue "
                   f"{self.server_ms['queue_ms'] / self.calls:.2f} ms)", file=sys.stderr, flush=True)
-        if not self._gone and self.task is not None:
+        if not self._gone and self.task is not None and self.layout != "n15":
             try:  # free this client's server-side slots; a silent server is not waited for
                 self.client.call("reset", {"options": {"client_id": self.client.client_id, "release": True}},
                                  retries=0, timeout_s=min(1.0, self.client.timeout_s))

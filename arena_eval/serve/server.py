@@ -30,6 +30,14 @@ send: when every client seen recently already has a request queued, the batch go
 so a single runner pays no waiting. Everything runs on one thread: requests queue in ZMQ
 while the policy computes.
 
+Wire formats (`ServerConfig.wire`): "current" is the above; "n15" speaks GR00T's N1.5-era
+service for its clients: `get_action` data is the observation itself and the reply the
+action dict, modality configs travel with `as_json` as a JSON string (see wire.py). Requests
+then carry no client id: per-client state is keyed by the ZMQ peer.
+
+Per-client state (slots, stored replies) of clients that never send `release` is freed: the
+backend keeps at most `max_clients` clients, forgetting the least recently seen first.
+
 Retries: our client tags requests with `options.client_id` and `options.request_id`; a
 repeated `get_action` (a retry after a client-side timeout) gets the stored reply instead of
 being computed twice, so stateful policies do not advance twice.
@@ -93,6 +101,8 @@ class ServerConfig:
     max_wait_ms: float = 0.0  # how long a request may wait for others to join its batch
     max_message_bytes: int = wire.DEFAULT_MAX_MESSAGE_BYTES
     allow_kill: bool = True
+    wire: str = wire.WIRE_CURRENT  # or wire.WIRE_N15
+    max_clients: int = 1024  # clients whose slots are kept; the least recently seen go first
 
 
 @dataclasses.dataclass
@@ -240,6 +250,8 @@ class PolicyServer:
             return
         endpoint = request.get("endpoint", "get_action")  # GR00T's default
         data = request.get("data")
+        if endpoint == "get_action" and self.config.wire == wire.WIRE_N15:
+            data = {"observation": data, "options": None}
         try:
             if endpoint == "get_action":
                 self._queue_action(envelope, peer, data)
@@ -252,9 +264,18 @@ class PolicyServer:
             self._send_error(envelope, f"{type(e).__name__}: {one_line(e)}")
             return
         try:
-            self._send(envelope, wire.encode(reply, limit))
+            self._send(envelope, wire.encode(reply, limit, self.config.wire))
         except WireError as e:
             self._send_error(envelope, f"cannot encode reply: {e}")
+        self._expire()
+
+    def _expire(self) -> None:
+        """Forget the least recently seen clients beyond `max_clients` (one-shot clients never
+        send `release`; without this their slots would accumulate for the server's lifetime)."""
+        expire = getattr(self.backend, "expire", None)
+        if expire is not None:
+            for client in expire(self.config.max_clients):
+                self._replies.pop(client, None)
 
     def _authorized(self, request: dict[str, Any]) -> bool:
         expected = self.config.api_token
@@ -313,6 +334,7 @@ class PolicyServer:
                     p.envelope, p.peer = envelope, peer
                     return
         item = self.backend.prepare(data["observation"], options, peer.hex())
+        self._expire()
         now = time.perf_counter()
         self._active[peer] = now
         self._pending.append(_Pending(envelope, peer, client_id, request_id, item, now))
@@ -380,8 +402,9 @@ class PolicyServer:
                     "batch_rows": rows,
                 },
             }
+            body = actions[i] if self.config.wire == wire.WIRE_N15 else [actions[i], info]
             try:
-                reply = wire.encode([actions[i], info], self.config.max_message_bytes)
+                reply = wire.encode(body, self.config.max_message_bytes, self.config.wire)
             except WireError as e:
                 self._send_error(p.envelope, f"cannot encode reply: {e}")
                 continue

@@ -8,6 +8,12 @@ and server interoperate with ours:
   decoded with `np.load(..., allow_pickle=False)`;
 - a modality config is `{"__ModalityConfig_class__": true, "as_json": {delta_indices, modality_keys, ...}}`.
 
+The N1.5-era variant (`WIRE_N15`, GR00T's inference service at its N1.5 release) differs:
+`as_json` holds the modality config as a JSON *string*; `get_action`'s `data` is the
+observation itself and the reply is the action dict (no `[action, info]`); there is no
+`reset`. Both forms of `as_json` are decoded; which one is written is the caller's choice.
+The N1.5 release's first variant serialised with torch.save/pickle and is never spoken.
+
 On top of the format, decoding is strict: a message longer than the limit is refused before it
 is parsed; an array must have a whitelisted plain numeric dtype (no object, string, void or
 structured dtypes) and a header whose shape matches its payload, checked before numpy
@@ -32,6 +38,8 @@ import numpy as np
 import numpy.lib.format as npy_format
 
 NDARRAY_TAG = "__ndarray_class__"
+WIRE_CURRENT, WIRE_N15 = "current", "n15"
+WIRES = (WIRE_CURRENT, WIRE_N15)
 MODALITY_TAG = "__ModalityConfig_class__"
 
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -76,6 +84,13 @@ class ModalityConfig:
 
     @classmethod
     def from_json(cls, data: Any) -> ModalityConfig:
+        if isinstance(data, str):  # the N1.5-era form: a JSON string
+            import json
+
+            try:
+                data = json.loads(data)
+            except ValueError as e:
+                raise WireError(f"modality config: as_json is not valid JSON ({one_line(e, 120)})") from None
         if not isinstance(data, dict):
             raise WireError(f"modality config: expected a map, got {type(data).__name__}")
         di, mk = data.get("delta_indices"), data.get("modality_keys")
@@ -172,10 +187,14 @@ def decode_npy(data: Any) -> np.ndarray:
 # messages
 
 
-def _encode_custom(obj: Any) -> Any:
+def _encode_custom(obj: Any, modality_as_string: bool = False) -> Any:
     if isinstance(obj, np.ndarray):
         return {NDARRAY_TAG: True, "as_npy": encode_npy(obj)}
     if isinstance(obj, ModalityConfig):
+        if modality_as_string:
+            import json
+
+            return {MODALITY_TAG: True, "as_json": json.dumps(obj.to_json())}
         return {MODALITY_TAG: True, "as_json": obj.to_json()}
     if isinstance(obj, np.generic):  # numpy scalars travel as plain msgpack numbers
         check_dtype(obj.dtype)
@@ -191,9 +210,11 @@ def _decode_custom(obj: dict[str, Any]) -> Any:
     return obj
 
 
-def encode(obj: Any, max_bytes: int | None = DEFAULT_MAX_MESSAGE_BYTES) -> bytes:
+def encode(obj: Any, max_bytes: int | None = DEFAULT_MAX_MESSAGE_BYTES, wire: str = WIRE_CURRENT) -> bytes:
+    """`wire`: WIRE_N15 writes modality configs as JSON strings (the N1.5-era service)."""
+    default = (lambda o: _encode_custom(o, True)) if wire == WIRE_N15 else _encode_custom
     try:
-        data = msgpack.packb(obj, default=_encode_custom, use_bin_type=True)
+        data = msgpack.packb(obj, default=default, use_bin_type=True)
     except WireError:
         raise
     except (TypeError, ValueError, OverflowError) as e:

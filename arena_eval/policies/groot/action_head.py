@@ -135,10 +135,23 @@ class Attention(nn.Module):
         return self._split(self.to_k(context)), self._split(self.to_v(context))
 
     def forward(
-        self, x: torch.Tensor, context: torch.Tensor | None = None, kv: tuple[torch.Tensor, torch.Tensor] | None = None
+        self,
+        x: torch.Tensor,
+        context: torch.Tensor | None = None,
+        kv: tuple[torch.Tensor, torch.Tensor] | None = None,
+        mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """`mask` [B, L_context] bool, True = attend (N1.6/N1.7's alternating DiT)."""
         k, v = kv if kv is not None else self.kv(x if context is None else context)
-        out = F.scaled_dot_product_attention(self._split(self.to_q(x)), k, v)
+        if mask is None:
+            out = F.scaled_dot_product_attention(self._split(self.to_q(x)), k, v)
+        else:
+            # A row with nothing to attend to (no image tokens in an image block: a checkpoint
+            # run without cameras) would be NaN under softmax; it attends to nothing instead.
+            any_ = mask.any(dim=-1)
+            safe = mask | ~any_[:, None]
+            out = F.scaled_dot_product_attention(self._split(self.to_q(x)), k, v, attn_mask=safe[:, None, None, :])
+            out = out * any_[:, None, None, None].to(out.dtype)
         b, _, n, _ = out.shape
         return self.to_out[1](self.to_out[0](out.transpose(1, 2).reshape(b, n, -1)))
 
@@ -210,11 +223,12 @@ class TransformerBlock(nn.Module):
         temb: torch.Tensor | None = None,
         context: torch.Tensor | None = None,
         kv: tuple[torch.Tensor, torch.Tensor] | None = None,
+        mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         h = self.norm1(x, temb) if self.ada else self.norm1(x)
         if self.pos_embed is not None:
             h = self.pos_embed(h)
-        a = self.attn1(h, context, kv)
+        a = self.attn1(h, context, kv, mask)
         if self.final_dropout is not None:
             a = self.final_dropout(a)
         x = x + a
@@ -243,14 +257,21 @@ class DiT(nn.Module):
         ]
 
     def forward(
-        self, x: torch.Tensor, timesteps: torch.Tensor, context: torch.Tensor | None = None, kv: list | None = None
+        self,
+        x: torch.Tensor,
+        timesteps: torch.Tensor,
+        context: torch.Tensor | None = None,
+        kv: list | None = None,
+        masks: list | None = None,
     ) -> torch.Tensor:
+        """`masks`: per block, the context mask of a cross-attending block (None: attend to all)."""
         if kv is None:
             assert context is not None
             kv = self.context_kv(context)
         temb = self.timestep_encoder(timesteps)
-        for blk, blk_kv in zip(self.transformer_blocks, kv, strict=True):
-            x = blk(x, temb, kv=blk_kv)
+        masks = masks or [None] * len(kv)
+        for blk, blk_kv, m in zip(self.transformer_blocks, kv, masks, strict=True):
+            x = blk(x, temb, kv=blk_kv, mask=m)
         shift, scale = self.proj_out_1(F.silu(temb)).chunk(2, dim=1)  # shift first, unlike AdaLayerNorm
         return self.proj_out_2(self.norm_out(x) * (1 + scale[:, None]) + shift[:, None])
 

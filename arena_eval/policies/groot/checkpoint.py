@@ -78,14 +78,10 @@ def checkpoint_files(ckpt: Path) -> list[Path]:
     return files
 
 
-def _is_unused(key: str) -> bool:
-    return key.startswith(UNUSED_PREFIXES)
-
-
 @torch.no_grad()
-def load_weights(model: nn.Module, ckpt: Path) -> list[str]:
+def load_weights(model: nn.Module, ckpt: Path, unused: tuple[str, ...] = UNUSED_PREFIXES) -> list[str]:
     """Fill `model` (any device and dtype) from the checkpoint, strictly. Returns the keys
-    that were present but skipped as unused."""
+    that were present but skipped as unused (those starting with one of `unused`)."""
     targets = model.state_dict()
     loaded: set[str] = set()
     skipped: list[str] = []
@@ -106,7 +102,7 @@ def load_weights(model: nn.Module, ckpt: Path) -> list[str]:
                     if key in loaded:
                         raise UserError(f"tensor {key!r} appears in more than one file", where=str(path))
                     if key not in targets:
-                        if _is_unused(key):
+                        if key.startswith(unused):
                             skipped.append(key)
                             continue
                         raise UserError(f"unexpected tensor {key!r}: the model has no such parameter", where=str(path))

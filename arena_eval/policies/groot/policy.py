@@ -45,22 +45,18 @@ draws one randn(B, ...) for the batch. Noise is drawn in float32 on the CPU, the
 
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import torch
 
-from ...errors import UserError
-from ...specs import ANNOTATION_KEY, PolicySpec, TaskSpec
-from ..base import Policy
+from ...specs import ANNOTATION_KEY, PolicySpec
+from .adapter_base import DTYPES, Gr00tAdapter, _Slot, card_path
 from .checkpoint import METADATA, checkpoint_files, load_weights
 from .config import EagleConfig, Gr00tConfig, load_config, load_eagle_config
 from .metadata import EmbodimentMeta, load_metadata
 from .modeling import Gr00tModel, ModelInputs, build_empty
-from .processor import EMBODIMENT_IDS, NORM_MODES, Gr00tProcessor, KeySpec, load_chat_template
+from .processor import EMBODIMENT_IDS, NORM_MODES, Gr00tProcessor, KeySpec, load_chat_template, parse_key_map
 from .tokenizer import image_normalisation, load_tokenizer
 
 PARAMS = (
@@ -82,16 +78,20 @@ PARAMS = (
     "state_horizon",
     "cpu_threads",
 )
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+class Gr00tPolicy(Gr00tAdapter):
+    def __new__(cls, spec: PolicySpec | None = None) -> Gr00tPolicy:  # None: copy/pickle protocols
+        """One card type for every generation: an N1.6 or N1.7 checkpoint (by its config.json
+        model_type) gets the N1.6/N1.7 adapter, everything else this one (which reports errors)."""
+        if cls is Gr00tPolicy and spec is not None and spec.checkpoint:
+            from .config_n1x import MODEL_TYPES_N1X, checkpoint_model_type
 
+            if checkpoint_model_type(card_path(spec, spec.checkpoint)) in MODEL_TYPES_N1X:
+                from .policy_n1x import Gr00tN1xPolicy
 
-@dataclasses.dataclass
-class _Slot:
-    episode_seed: int
-    calls: int = 0
+                # Not a Gr00tPolicy, so Python skips __init__ on it: built here, in full.
+                return Gr00tN1xPolicy(spec)  # type: ignore[return-value]
+        return super().__new__(cls)
 
-
-class Gr00tPolicy(Policy):
     def __init__(self, spec: PolicySpec):
         super().__init__(spec)
         self.where = spec.source or None
@@ -195,46 +195,6 @@ class Gr00tPolicy(Policy):
 
     # -- card helpers (each error names the card and field)
 
-    def _err(self, msg: str, field: str) -> NoReturn:
-        raise UserError(msg, where=self.where, field=field)
-
-    def _path(self, value: str) -> Path:
-        p = Path(value).expanduser()
-        if not p.is_absolute() and self.spec.source:
-            p = Path(self.spec.source).resolve().parent / p
-        return p
-
-    def _int(self, p: dict, name: str, default: int) -> int:
-        v = p.get(name, default)
-        if v is None:
-            v = default
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            self._err(f"expected an integer >= 1, got {v!r}", f"params.{name}")
-        return v
-
-    def _float(self, p: dict, name: str, default: float) -> float:
-        v = p.get(name, default)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
-            self._err(f"expected a number in (0, 1], got {v!r}", f"params.{name}")
-        return float(v)
-
-    def _choice(self, p: dict, name: str, options: tuple[str, ...], default: str) -> str:
-        v = p.get(name) or default
-        if v not in options:
-            self._err(f"expected one of {options}, got {v!r}", f"params.{name}")
-        return v
-
-    def _device(self, name: str) -> torch.device:
-        try:
-            dev = torch.device(name)
-        except RuntimeError:
-            self._err(f"unknown device {name!r}", "device")
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            self._err(f"device {name!r} requested but CUDA is not available", "device")
-        if dev.type not in ("cpu", "cuda"):
-            self._err(f"device {name!r} is not supported (cpu, cuda)", "device")
-        return dev
-
     def _embodiment_id(self, override: Any) -> int:
         if override is not None:
             if (
@@ -266,10 +226,16 @@ class Gr00tPolicy(Policy):
         if norm is not None and not isinstance(norm, (str, dict)):
             self._err("expected a mode or a mapping of suite keys to modes", f"params.{modality}_normalization")
         out = []
-        for suite_key, meta_key in raw.items():
+        for suite_key, value in raw.items():
             if not isinstance(suite_key, str) or not suite_key.startswith(modality + "."):
                 self._err(f"suite key {suite_key!r} must look like {modality}.<name>", field)
-            if meta_key not in known:
+            try:
+                meta_key, index, fill = parse_key_map(value, modality)
+            except ValueError as e:
+                self._err(f"{suite_key}: {e}", field)
+            if index is not None and modality == "video":
+                self._err(f"{suite_key}: a camera takes no index", field)
+            if not isinstance(meta_key, str) or meta_key not in known:
                 self._err(
                     f"{modality} key {meta_key!r} (for {suite_key}) is not in the checkpoint metadata for embodiment "
                     f"{self.tag!r} (known: {', '.join(sorted(known)) or 'none'})",
@@ -284,71 +250,21 @@ class Gr00tPolicy(Policy):
                         f"params.{modality}_normalization",
                     )
             dim = 3 if modality == "video" else known[meta_key].dim
-            out.append(KeySpec(suite_key, meta_key, dim, mode))
+            if index is not None and len(index) != dim:
+                self._err(f"{suite_key}: index has {len(index)} entries for the checkpoint's {dim} dims", field)
+            out.append(KeySpec(suite_key, meta_key, dim, mode, index, fill))
         return out
 
     # -- the Policy interface
 
     def required_obs(self) -> dict[str, tuple[int, ...] | None]:
-        req: dict[str, tuple[int, ...] | None] = {}
-        for k in self.video:
-            v = self.meta.video[k.meta_key]
-            req[k.suite_key] = (v.height, v.width, 3)
-        for k in self.state:
-            req[k.suite_key] = (k.dim,)
+        # Frames of any size: the processor crops and resizes them to the tower's size, as the
+        # original pipeline does with frames at the dataset's resolution (so a 224x224 camera
+        # binds a checkpoint trained on 256x256 frames).
+        req: dict[str, tuple[int, ...] | None] = {k.suite_key: None for k in self.video}
+        for k in self.state:  # a mapped joint group takes any width covering its index
+            req[k.suite_key] = (k.dim,) if k.index is None else None
         return req
-
-    def bind(self, task: TaskSpec, obs_space: gym.spaces.Dict, act_space: gym.spaces.Dict) -> None:
-        ours = f"policy {self.spec.name!r} (checkpoint embodiment {self.tag!r})"
-        for key, shape in self.required_obs().items():
-            if key not in obs_space.spaces:
-                raise UserError(
-                    f"{ours} needs {key} but task {task.name!r} provides only "
-                    f"{', '.join(obs_space.spaces) or 'nothing'}",
-                    where=self.where,
-                )
-            have = tuple(obs_space.spaces[key].shape)
-            if shape is not None and have != tuple(shape):
-                raise UserError(
-                    f"{ours} expects {key} of shape {tuple(shape)}, task {task.name!r} gives {have}", where=self.where
-                )
-        mine = {k.suite_key: k.dim for k in self.action}
-        theirs = {k: int(s.shape[0]) for k, s in act_space.spaces.items()}
-        # Every key the env takes, but those the task card ignores or fills may be left out
-        # (a checkpoint trained without them); no key the env does not take.
-        optional = {k for k, a in task.actions.items() if not a.required}
-        if set(mine) - set(theirs) or set(theirs) - set(mine) - optional:
-            raise UserError(
-                f"{ours} outputs {sorted(mine)} but task {task.name!r} takes {sorted(theirs)}"
-                + (f" (of which {', '.join(sorted(optional))} may be left out)" if optional else ""),
-                where=self.where,
-            )
-        for k, d in mine.items():
-            if theirs[k] != d:
-                raise UserError(
-                    f"{ours} outputs {k} of dim {d}, task {task.name!r} takes dim {theirs[k]}", where=self.where
-                )
-        self.task = task
-        self.action_space = act_space
-
-    def reset(self, slots: np.ndarray, seeds: list[int]) -> None:
-        for slot, seed in zip(slots, seeds, strict=True):
-            self._slots[int(slot)] = _Slot(int(seed))
-
-    def _seed(self, *parts: int) -> int:
-        ss = np.random.SeedSequence(entropy=self.spec.seed % 2**64, spawn_key=tuple(int(x) % 2**64 for x in parts))
-        return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-
-    def _noise(self, slots: np.ndarray) -> torch.Tensor:
-        rows = []
-        for slot in slots:
-            st = self._slots.setdefault(int(slot), _Slot(2**32 + int(slot)))  # not reset: a slot-derived seed
-            rows.append((st.episode_seed, st.calls))
-            st.calls += 1
-        if self.noise_mode == "per_call":
-            g = torch.Generator().manual_seed(self._seed(*(x for r in rows for x in r)))
-            return self.model.initial_noise(len(rows), g)
-        return torch.cat([self.model.initial_noise(1, torch.Generator().manual_seed(self._seed(*r))) for r in rows])
 
     def inputs(self, obs: dict[str, Any]) -> ModelInputs:
         if self.annotation_key not in obs and ANNOTATION_KEY in obs:
@@ -373,3 +289,4 @@ class Gr00tPolicy(Policy):
         files = checkpoint_files(self.ckpt)
         files += sorted(p for p in self.processor_dir.rglob("*") if p.is_file())
         return [str(f) for f in files]
+

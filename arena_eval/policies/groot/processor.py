@@ -189,12 +189,53 @@ class PromptBuilder:
 
 @dataclasses.dataclass
 class KeySpec:
-    """One modality key: the suite's name, the checkpoint metadata's name, and how to normalise."""
+    """One modality key: the suite's name, the checkpoint metadata's name, and how to normalise.
+
+    `index` maps a joint group of another size through the card: for a state key, the suite
+    dims (in this order) that make the checkpoint's `dim`; for an action key, where the
+    checkpoint's `dim` values go in the suite's `suite_dim`-wide vector, the rest set to `fill`
+    (e.g. a GR1 checkpoint's 6-joint hands on the DexMG GR1's 11 joints)."""
 
     suite_key: str
     meta_key: str
     dim: int
     mode: str = "min_max"
+    index: tuple[int, ...] | None = None
+    fill: float = 0.0
+    suite_dim: int | None = None  # actions with an index: the task's width (set at bind)
+
+    def from_suite(self, x: np.ndarray) -> np.ndarray:
+        """Suite values [..., suite dims] -> the checkpoint's [..., dim]."""
+        return x if self.index is None else x[..., list(self.index)]
+
+    def to_suite(self, y: np.ndarray) -> np.ndarray:
+        """The checkpoint's [B, H, dim] -> the suite's [B, H, suite_dim]."""
+        if self.index is None:
+            return y
+        assert self.suite_dim is not None, "bind() first"
+        out = np.full((*y.shape[:-1], self.suite_dim), self.fill, dtype=y.dtype)
+        out[..., list(self.index)] = y
+        return out
+
+
+def parse_key_map(value: Any, modality: str) -> tuple[Any, tuple[int, ...] | None, float]:
+    """A card's `suite key: value`: a checkpoint key name, or {key, index, fill}. Returns
+    (key, index, fill); raises ValueError with the reason."""
+    if not isinstance(value, dict):
+        return value, None, 0.0
+    unknown = set(value) - {"key", "index", "fill"}
+    if unknown or "key" not in value:
+        raise ValueError(f"expected {{key, index, fill}}, got {sorted(value)}")
+    idx = value.get("index")
+    if idx is not None:
+        if not isinstance(idx, list) or not idx or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
+                                                          for i in idx) or len(set(idx)) != len(idx):
+            raise ValueError(f"index must be a list of distinct integers >= 0, got {idx!r}")
+        idx = tuple(idx)
+    fill = value.get("fill", 0.0)
+    if isinstance(fill, bool) or not isinstance(fill, (int, float)) or (fill and modality != "action"):
+        raise ValueError(f"fill must be a number (action keys only), got {fill!r}")
+    return value["key"], idx, float(fill)
 
 
 class Gr00tProcessor:
@@ -277,19 +318,21 @@ class Gr00tProcessor:
                     f"{k.suite_key} must be a uint8 array [B, T, H, W, 3], got "
                     f"{type(v).__name__} of {getattr(v, 'dtype', '?')}"
                 )
-            if v.ndim != 5 or v.shape[-1] != 3 or v.shape[1] < 1 or v.shape[2:4] != (vm.height, vm.width):
+            if v.ndim != 5 or v.shape[-1] != 3 or v.shape[1] < 1 or min(v.shape[2:4]) < 1:
+                # any frame size: cropped and resized to the tower's size like the dataset's frames
                 raise UserError(
-                    f"{k.suite_key} has shape {v.shape}; the checkpoint's {k.meta_key!r} needs "
-                    f"[B, T, {vm.height}, {vm.width}, 3]"
+                    f"{k.suite_key} has shape {v.shape}; the checkpoint's {k.meta_key!r} needs [B, T, H, W, 3] "
+                    f"(trained at {vm.height}x{vm.width})"
                 )
         for k in self.state:
             if k.suite_key not in obs:
                 raise UserError(f"observation lacks {k.suite_key} (checkpoint state key {k.meta_key!r})")
             s = np.asarray(obs[k.suite_key])
-            if s.ndim != 3 or s.shape[1] != self.state_horizon or s.shape[2] != k.dim:
+            width_ok = s.ndim == 3 and (s.shape[2] == k.dim if k.index is None else s.shape[2] > max(k.index))
+            if s.ndim != 3 or s.shape[1] != self.state_horizon or not width_ok:
                 raise UserError(
                     f"{k.suite_key} has shape {s.shape}; the checkpoint's {k.meta_key!r} needs "
-                    f"[B, {self.state_horizon}, {k.dim}]"
+                    f"[B, {self.state_horizon}, {k.dim if k.index is None else f'> {max(k.index)}'}]"
                 )
             if not np.issubdtype(s.dtype, np.number):
                 raise UserError(f"{k.suite_key} must be numeric, got {s.dtype}")
@@ -307,10 +350,18 @@ class Gr00tProcessor:
         t = obs[self.video[0].suite_key].shape[1]
         if any(obs[k.suite_key].shape[1] != t for k in self.video):
             raise UserError("all video keys must have the same number of frames")
-        # [B, T, V, H, W, 3] -> rows of images in (b, t, v) order
-        stack = np.stack([obs[k.suite_key] for k in self.video], axis=2)
-        frames = stack.reshape(-1, *stack.shape[3:])
-        px = preprocess_images(frames, self.eagle.image_size, self.crop_scale, self.image_mean, self.image_std)
+        # Each camera at its own size -> [B*T, 3, S, S]; then rows of images in (b, t, v) order.
+        per_cam = [
+            preprocess_images(
+                obs[k.suite_key].reshape(-1, *obs[k.suite_key].shape[2:]),
+                self.eagle.image_size,
+                self.crop_scale,
+                self.image_mean,
+                self.image_std,
+            )
+            for k in self.video
+        ]
+        px = torch.stack(per_cam, dim=1).reshape(-1, *per_cam[0].shape[1:])
         return px, t * len(self.video)
 
     def text(self, instructions: Sequence[str], n_images: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -327,7 +378,8 @@ class Gr00tProcessor:
         out = np.zeros((b, self.state_horizon, self.max_state_dim), np.float32)
         col = 0
         for k in self.state:
-            x = normalize(np.asarray(obs[k.suite_key], np.float64), self.meta.state[k.meta_key], k.mode, k.suite_key)
+            raw = k.from_suite(np.asarray(obs[k.suite_key], np.float64))
+            x = normalize(raw, self.meta.state[k.meta_key], k.mode, k.suite_key)
             out[..., col : col + k.dim] = x
             col += k.dim
         return torch.from_numpy(out)
@@ -347,7 +399,7 @@ class Gr00tProcessor:
         out, col = {}, 0
         for k in self.action:
             y = unnormalize(pred[..., col : col + k.dim], self.meta.action[k.meta_key], k.mode, k.suite_key)
-            out[k.suite_key] = y.astype(np.float32)
+            out[k.suite_key] = k.to_suite(y.astype(np.float32))
             col += k.dim
         return out
 
@@ -360,7 +412,7 @@ class Gr00tProcessor:
         col = 0
         for k in self.action:
             out[..., col : col + k.dim] = normalize(
-                actions[k.suite_key], self.meta.action[k.meta_key], k.mode, k.suite_key
+                k.from_suite(np.asarray(actions[k.suite_key])), self.meta.action[k.meta_key], k.mode, k.suite_key
             )
             mask[..., col : col + k.dim] = True
             col += k.dim

@@ -335,10 +335,15 @@ def tiny_card(
     }
 
 
-def spec_from_task(task: Any, video: dict[str, tuple[int, int]]) -> TinySpec:
-    """Keys and dims of a suite task (video resolutions must be given: cameras have no size in the card)."""
+def spec_from_task(task: Any, video: dict[str, tuple[int, int]], dims: dict[str, int] | None = None) -> TinySpec:
+    """Keys and dims of a suite task (video resolutions must be given: cameras have no size in the card).
+    A state key whose width only the env knows takes `dims[name]`, else the width of the action
+    key of the same name."""
     from ...errors import UserError
 
+    dims = dict(dims or {})
+    for key, a in task.actions.items():
+        dims.setdefault(key.split(".", 1)[1], a.dim)
     state, vids = {}, {}
     for key, src in task.observations.items():
         kind, name = key.split(".", 1)
@@ -347,83 +352,17 @@ def spec_from_task(task: Any, video: dict[str, tuple[int, int]]) -> TinySpec:
                 raise UserError(f"task {task.name!r} has camera {key}; give its size with --video {name}=WIDTHxHEIGHT")
             vids[name] = video[name]
         elif src.dim is None:
+            if name in dims:
+                state[name] = dims[name]
+                continue
             raise UserError(
-                f"cannot tell the dim of {key} (its source has no index in the suite card)", where=task.source
+                f"cannot tell the dim of {key} (its source has no index in the suite card); give it with "
+                f"--state-dim {name}=D",
+                where=task.source,
             )
         else:
             state[name] = src.dim
     return TinySpec(state=state, action={k.split(".", 1)[1]: a.dim for k, a in task.actions.items()}, video=vids)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`scripts/make_tiny_groot.py`: write <out>/checkpoint, <out>/processor and <out>/policy.yaml."""
-    import argparse
-
-    import yaml
-
-    from ...errors import UserError
-    from ...specs import load_suite
-
-    p = argparse.ArgumentParser(
-        description="Write a tiny random GR00T checkpoint (real layout), its processor "
-        "directory and a policy card for a suite's task."
-    )
-    p.add_argument("--out", type=Path, required=True, help="output directory (must not exist or be empty)")
-    p.add_argument("--arch", choices=sorted(ARCHS), default="n1.5")
-    p.add_argument("--suite", default="smoke", help="suite whose task keys the checkpoint's metadata describes")
-    p.add_argument("--task", default=None, help="task of the suite (default: the first)")
-    p.add_argument(
-        "--video", action="append", default=[], metavar="NAME=WxH", help="size of a camera, e.g. ego_view=256x256"
-    )
-    p.add_argument("--tag", default="new_embodiment", help="embodiment tag")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--shards", type=int, default=2)
-    p.add_argument("--n-action-steps", type=int, default=8)
-    p.add_argument("--denoising-steps", type=int, default=4)
-    p.add_argument("--cpu-threads", type=int, default=1, help="torch threads in the card (0: torch's default)")
-    a = p.parse_args(argv)
-    video = {}
-    for v in a.video:
-        try:
-            name, size = v.split("=", 1)
-            w, h = (int(x) for x in size.lower().split("x"))
-        except ValueError:
-            raise UserError(f"expected NAME=WIDTHxHEIGHT, got {v!r}", field="--video") from None
-        video[name] = (w, h)
-    if not 1 <= a.n_action_steps <= 16:
-        raise UserError(f"expected 1..16, got {a.n_action_steps}", field="--n-action-steps")
-    if a.denoising_steps < 1 or a.shards < 1:
-        raise UserError("expected integers >= 1", field="--denoising-steps/--shards")
-    suite = load_suite(a.suite)
-    task = suite.task(a.task) if a.task else suite.tasks[0]
-    spec = spec_from_task(task, video)
-    if a.out.exists() and any(a.out.iterdir()):
-        raise UserError("exists and is not empty", where=str(a.out))
-    write_tiny(
-        a.out / "checkpoint",
-        a.out / "processor",
-        arch=a.arch,
-        embodiments={a.tag: spec},
-        seed=a.seed,
-        num_shards=a.shards,
-    )
-    card = tiny_card(
-        f"tiny-gr00t-{a.arch}",
-        Path("checkpoint"),
-        Path("processor"),
-        spec,
-        tag=a.tag,
-        n_action_steps=a.n_action_steps,
-        denoising_steps=a.denoising_steps,
-        seed=a.seed,
-        cpu_threads=a.cpu_threads or None,
-    )
-    (a.out / "policy.yaml").write_text(
-        f"# Tiny random GR00T {a.arch} for suite {suite.name!r}, task {task.name!r}.\n"
-        + yaml.safe_dump(card, sort_keys=False)
-    )
-    print(a.out / "policy.yaml")
-    return 0
-
-
-__all__ = ["TinySpec", "SMOKE", "write_tiny", "tiny_card", "tiny_config", "tiny_metadata", "main"]
+__all__ = ["TinySpec", "SMOKE", "write_tiny", "tiny_card", "tiny_config", "tiny_metadata"]

@@ -66,8 +66,14 @@ _CORPUS = [
 ]
 
 
-def build_tiny_tokenizer(vocab_size: int = 400, extra_text: Sequence[str] = ()) -> Any:
-    """A small deterministic byte-level BPE as a transformers fast tokenizer."""
+def build_tiny_tokenizer(
+    vocab_size: int = 400,
+    extra_text: Sequence[str] = (),
+    special_tokens: Sequence[str] = tuple(SPECIAL_TOKENS),
+    chat_template: str = CHAT_TEMPLATE,
+) -> Any:
+    """A small deterministic byte-level BPE as a transformers fast tokenizer (the first three
+    special tokens are the pad, turn-start and end-of-turn tokens)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -76,7 +82,7 @@ def build_tiny_tokenizer(vocab_size: int = 400, extra_text: Sequence[str] = ()) 
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
-        special_tokens=SPECIAL_TOKENS,
+        special_tokens=list(special_tokens),
         show_progress=False,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
@@ -85,9 +91,9 @@ def build_tiny_tokenizer(vocab_size: int = 400, extra_text: Sequence[str] = ()) 
         tokenizer_object=tok,
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
-        additional_special_tokens=SPECIAL_TOKENS[3:],
+        additional_special_tokens=list(special_tokens[3:]),
         padding_side="left",
-        chat_template=CHAT_TEMPLATE,
+        chat_template=chat_template,
         model_max_length=32768,
     )
 
