@@ -3,8 +3,8 @@ plots. The numbers come from `arena_eval.runs` (records read from disk, never si
 policy objects), so a report can be rebuilt anywhere from a run dir.
 
 Per run (`write_reports`): summary.json, summary.csv, summary.md and a self-contained
-report.html (inline CSS, plots as base64 PNG). Across runs (`compare_runs`): compare.md,
-compare.csv and compare.html.
+report.html (inline CSS, plots as base64 PNG). Across runs: `compare_report`, with the
+formatting helpers here.
 
 What counts and how runs pair: see `arena_eval.runs`.
 """
@@ -20,24 +20,9 @@ from pathlib import Path
 from typing import Any, Collection, Iterable, Sequence
 
 import numpy as np
-import pandas as pd
 
 from .results import EpisodeRecord, write_json_atomic
-from .runs import (  # noqa: F401  (summarize, compare_* and the rest: what report users read)
-    SUITE_ROW,
-    _json_clean,
-    _summarize,
-    compare_suite,
-    compare_table,
-    compare_task_runs,
-    is_paired,
-    load_task_records,
-    plan_seeds,
-    planned_episodes,
-    run_label,
-    summarize,
-    summary_frame,
-)
+from .runs import SUITE_ROW, _json_clean, _summarize, load_task_records, summarize, summary_frame  # noqa: F401
 MAX_INLINE_VIDEO_BYTES = 2 * 1024 * 1024  # larger videos are linked, not embedded
 OUTCOME_COLOURS = {"success": "#2e9d5b", "failure": "#d1495b", "error": "#9a9a9a"}
 
@@ -455,100 +440,3 @@ def _write_text_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-
-
-# ---------------------------------------------------------------------------------------
-# Several runs
-
-
-
-
-
-
-
-
-def compare_runs(run_dirs: Sequence[str | Path], out_dir: str | Path | None = None) -> pd.DataFrame:
-    """`runs.compare_table` of the runs, written as compare.md, compare.csv and compare.html
-    into `out_dir` if given."""
-    df = compare_table(run_dirs)
-    if out_dir is not None:
-        write_compare(df, out_dir)
-    return df
-
-
-
-
-
-
-
-
-COMPARE_HEADER = ("task", "run", "episodes", "success rate", "95% CI", "S/F/E", "delta", "test", "p", "p (Holm)")
-
-
-def _compare_cells(df: pd.DataFrame) -> list[list[str]]:
-    out = []
-    for r in df.to_dict("records"):
-        out.append([r["task"], r["run"], str(r["episodes"]), fmt_pct(r["success_rate"]), fmt_ci(r["ci_low"], r["ci_high"]),
-                    _sfe(r), fmt_pp(r["delta"]), r["test"], fmt_p(r["p_value"]), fmt_p(r["p_holm"])])
-    return out
-
-
-def _compare_note(df: pd.DataFrame) -> str:
-    tasks = df.attrs.get("tasks") or list(dict.fromkeys(df.loc[df["kind"] == "task", "task"]))
-    common = df.attrs.get("common_tasks", tasks)
-    note = ("Success rate = successes / (successes + failures), 95% Wilson intervals; errors counted separately "
-            "(S/F/E). Delta and tests are against the first run. p: two-sided, McNemar exact when the two runs "
-            "share the task's episode seeds (paired), Fisher exact otherwise; p (Holm): adjusted over each run's "
-            "tasks and its pooled row.")
-    if list(common) != list(tasks):
-        note += f" The pooled rows cover only the {len(common)} task(s) present in every run."
-    return note
-
-
-def compare_markdown(df: pd.DataFrame) -> str:
-    return f"# Comparison\n\n{_md_table(COMPARE_HEADER, _compare_cells(df))}\n\n{_compare_note(df)}\n"
-
-
-def plot_compare(df: pd.DataFrame) -> str:
-    """Grouped bars: success rate per task and run, Wilson error bars; base64 PNG."""
-    tasks = list(dict.fromkeys(df["task"]))
-    runs = list(dict.fromkeys(df["run"]))
-    width = 0.8 / max(1, len(runs))
-    fig = _new_figure(max(6.0, 1.4 * len(tasks) + 2), 4.0)
-    ax = fig.add_subplot()
-    for j, run in enumerate(runs):
-        sub = df[df["run"] == run].set_index("task").reindex(tasks)
-        items = [{"success_rate": r.success_rate, "ci_low": r.ci_low, "ci_high": r.ci_high} for r in sub.itertuples()]
-        x = [i + (j - (len(runs) - 1) / 2) * width for i in range(len(tasks))]
-        _rate_bars(ax, tasks, items, x, width, label=run, capsize=3, ecolor="#444444")
-    _task_ticks(ax, range(len(tasks)), tasks)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("success rate")
-    ax.set_title("Success rate per task and run (95% Wilson interval)")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # never over a bar
-    ax.grid(axis="y", alpha=0.3)
-    return _png_b64(fig)
-
-
-def write_compare(df: pd.DataFrame, out_dir: str | Path) -> dict[str, Path]:
-    """Write compare.md, compare.csv and compare.html for a `compare_runs` frame."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {name: out_dir / name for name in ("compare.md", "compare.csv", "compare.html")}
-    _write_text_atomic(paths["compare.csv"], df.to_csv(index=False))
-    _write_text_atomic(paths["compare.md"], compare_markdown(df))
-    note = _compare_note(df)
-    # Group each task's runs: a rule above the first run of every task; pooled rows in bold.
-    first = (df["task"] != df["task"].shift()).tolist()
-    classes = [" ".join(c for c, on in (("suite", k == "suite"), ("first", f)) if on) for k, f in zip(df["kind"], first)]
-    runs = "".join(f"<li>{_esc(r)}: {_esc(d)}</li>" for r, d in dict.fromkeys(zip(df["run"], df["run_dir"])))
-    body = f"""
-<h1>Comparison</h1>
-<p class="sub">baseline: <b>{_esc(df['run'].iloc[0])}</b></p>
-<ul>{runs}</ul>
-{_html_table(COMPARE_HEADER, _compare_cells(df), table_id="compare-table", row_classes=classes, left_cols=(0, 1, 7))}
-<p class="note">{_esc(note)}</p>
-<img class="plot" alt="success rate per task and run" src="data:image/png;base64,{plot_compare(df)}">
-"""
-    _write_text_atomic(paths["compare.html"], _page("arena-eval comparison", body))
-    return paths

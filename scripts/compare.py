@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.sequential and not (0 < args.delta < 1 and 0 < args.alpha < 1 and 0 < args.power < 1 and args.batch >= 1):
         ap.error("--delta, --alpha and --power must be in (0, 1), --batch >= 1")
 
-    from arena_eval.report import compare_runs, compare_markdown
+    from arena_eval.compare_report import compare_markdown, compare_runs
 
     pub = None
     if args.published:  # before anything is written: a bad TASK=RATE is a one-line error

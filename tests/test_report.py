@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from arena_eval import report, stats
+from arena_eval import compare_report, report, stats
 from arena_eval.errors import UserError
 from helpers_runs import DEFAULT_TIMING, make_run, outcomes
 
@@ -139,7 +139,7 @@ def test_not_a_run_dir(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=re.escape(str(tmp_path / "empty"))):
         report.write_reports(tmp_path / "empty")
     with pytest.raises(UserError, match="nope"):
-        report.compare_runs([tmp_path / "nope"])
+        compare_report.compare_runs([tmp_path / "nope"])
 
 
 def test_compare_runs(tmp_path: Path) -> None:
@@ -147,7 +147,7 @@ def test_compare_runs(tmp_path: Path) -> None:
     paired = make_run(tmp_path, "paired", {"a": outcomes(8, 12), "b": outcomes(10, 10)})
     other = make_run(tmp_path, "other", {"a": outcomes(8, 12), "b": outcomes(11, 9), "c": "SSS"}, seed=7)
     out = tmp_path / "cmp"
-    df = report.compare_runs([base, paired, other], out_dir=out)
+    df = compare_report.compare_runs([base, paired, other], out_dir=out)
     for name in ("compare.md", "compare.csv", "compare.html"):
         assert (out / name).stat().st_size > 0
     idx = df.set_index(["task", "run"])
