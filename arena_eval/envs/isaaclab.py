@@ -72,6 +72,9 @@ def _launch_app(task: TaskSpec, enable_cameras: bool) -> None:
 def import_isaaclab() -> None:
     """Import Isaac Lab and register its tasks, after pointing it at the local asset root."""
     ensure_asset_root()
+    from . import newton_patches
+
+    newton_patches.apply()  # the MuJoCo C solver path (use_mujoco_cpu); no effect on MJWarp
     import isaaclab_tasks  # noqa: F401  (registers the official task ids)
 
     import arena_eval.envs.tasks  # noqa: F401  (registers the project's own task ids)
