@@ -118,7 +118,10 @@ class IsaacLabVectorEnv(gym.vector.VectorEnv):
 
     metadata = {"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP}
 
-    def __init__(self, task: TaskSpec, num_envs: int | None = None, seed: int = 0):
+    def __init__(self, task: TaskSpec, num_envs: int | None = None, seed: int = 0, read_cameras: bool = True):
+        # read_cameras=False: observations leave out the video keys (nothing renders);
+        # `read_video()` renders them on demand (the worker backend's lazy cameras).
+        self.read_cameras = read_cameras
         self.task = task
         self.num_envs = int(num_envs or task.env.num_envs)
         self.max_steps = task.max_steps
@@ -163,7 +166,10 @@ class IsaacLabVectorEnv(gym.vector.VectorEnv):
         self._check_terms()
         raw, _ = self.env.reset(seed=int(seed))
         self._steps = np.zeros(self.num_envs, dtype=np.int64)
-        self._build_spaces(self._extract(raw))
+        first = self._extract(raw)
+        if not self.read_cameras:  # one render, for the spaces' shapes
+            first.update(self.read_video())
+        self._build_spaces(first)
 
     # ---------------------------------------------------------------- spaces and mapping
 
@@ -212,9 +218,19 @@ class IsaacLabVectorEnv(gym.vector.VectorEnv):
             raise UserError(f"observation group {group!r} has terms; name one as {group}.<term> (has: {', '.join(value)})", **where)
         return value
 
+    def read_video(self) -> dict[str, np.ndarray]:
+        """The camera observations of the current state (each camera renders when read)."""
+        return {k: self._to_numpy(k, self._source({}, k)) for k in self.task.observations if k.startswith("video.")}
+
+    def _to_numpy(self, key: str, t: Any) -> np.ndarray:
+        arr = t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t)
+        return np.array(arr[..., :3].astype(np.uint8, copy=False), copy=True)
+
     def _extract(self, raw: dict[str, Any]) -> dict[str, np.ndarray]:
         out = {}
         for key, spec in self.task.observations.items():
+            if key.startswith("video.") and not self.read_cameras:
+                continue
             t = self._source(raw, key)
             arr = t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t)
             if key.startswith("video."):
