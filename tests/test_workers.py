@@ -31,14 +31,21 @@ class ScriptPolicy(Policy):
     def __init__(self, bad=None, read_video=True):
         super().__init__(PolicySpec(name="script", type="zero", action_horizon=3, n_action_steps=3))
         self.bad, self.read_video, self.calls, self.seeds, self.frames = bad or {}, read_video, {}, {}, []
+        self.renders_seen: list[float] = []
+
+    def required_obs(self):
+        return {"video.cam": None} if self.read_video else {}
 
     def reset(self, slots, seeds):
         for s, seed in zip(slots, seeds):
             self.seeds[int(s)], self.calls[int(s)] = int(seed), 0
 
     def get_action(self, obs, slots):
+        self.renders_seen += obs["state.x"][:, -1, 2].tolist()  # renders so far in each episode
         if self.read_video:
             self.frames.append(np.asarray(obs["video.cam"]))
+        else:
+            assert "video.cam" not in obs
         out = np.ones((len(slots), 3, 1), np.float32)
         for row, s in enumerate(slots):
             seed = self.seeds[int(s)]
@@ -96,6 +103,17 @@ def test_cameras_render_only_when_read():
         assert both.shape == (2, 8, 8, 3) and int(both[0, 0, 0, 0]) == (4 + 30) % 256
     finally:
         env.close()
+
+
+def test_the_runner_renders_frames_only_for_policies_that_read_them():
+    p = ScriptPolicy(read_video=False)
+    run(2, SEEDS, policy=p)
+    assert p.renders_seen and max(p.renders_seen) == 0
+    p = ScriptPolicy(read_video=True)
+    run(2, SEEDS, policy=p)
+    # One frame per policy call (every 3 steps), rendered when the call read it.
+    assert max(p.renders_seen) == max(-(-episode_length(s) // 3) for s in SEEDS) - 1
+    assert all(f.shape[1:] == (1, 8, 8, 3) for f in p.frames)
 
 
 def test_a_dead_worker_ends_only_its_episode_as_error_and_is_replaced():
