@@ -316,15 +316,22 @@ class WorkerVectorEnv(gym.vector.VectorEnv):
         if epoch != self._epoch:
             raise RuntimeError(f"{key}: camera frames read after a later step or reset of the env")
         todo = [int(s) for s in slots if not self._rendered[s]]
-        for s in todo:
-            self._workers[s].send("render")
+        sent = []
         for s in todo:
             try:
-                frames = self._workers[s].recv()
-            except WorkerDied as e:  # the episode ends as an error at the next step
+                self._workers[s].send("render")
+                sent.append(s)
+            except WorkerDied as e:
                 self._handle_death(s)
                 self._dead[s] = f"error:{e}"
-                frames = {}
+        for s in todo:
+            frames = {}
+            if s in sent:
+                try:
+                    frames = self._workers[s].recv()
+                except WorkerDied as e:  # the episode ends as an error at the next step
+                    self._handle_death(s)
+                    self._dead[s] = f"error:{e}"
             for k, f in frames.items():
                 self._cache[k][s] = f
             self._rendered[s] = True
@@ -338,13 +345,21 @@ class WorkerVectorEnv(gym.vector.VectorEnv):
             raise ValueError("one seed per env id")
         self._new_epoch()
         inits: list[dict[str, Any]] = [{} for _ in env_ids]
+        sent = set()
         for i, s in zip(env_ids, seeds):
-            self._workers[i].send("reset", int(s))
+            try:
+                self._workers[i].send("reset", int(s))
+                sent.add(int(i))
+            except WorkerDied:
+                self._handle_death(int(i))
         for row, (i, s) in enumerate(zip(env_ids, seeds)):
             try:
+                if int(i) not in sent:
+                    raise WorkerDied("not sent")
                 obs, init = self._workers[i].recv()
             except WorkerDied:  # start it again and retry once: the start state is the seed's alone
-                self._handle_death(int(i))
+                if int(i) in sent:
+                    self._handle_death(int(i))
                 obs, init = self._workers[i].call("reset", int(s))
             for k, v in obs.items():
                 self._state[k][i] = v
