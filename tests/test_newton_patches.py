@@ -64,12 +64,12 @@ env.reset_to(np.array([0]), [seed])
 zero = {k: np.zeros((1, a.dim), np.float32) for k, a in task.actions.items()}
 gaps = []
 for step in range(3):
+    env.step_eval(zero)  # MuJoCo's qpos is synced from Newton's state at each step
     mujoco.mj_kinematics(solver.mj_model, solver.mj_data)  # the MjData poses of Newton's current state
     body_q = NewtonManager.get_state_0().body_q.numpy()
     to_newton = solver.mjc_body_to_newton.numpy()[0]
     gaps.append(max(float(np.abs(solver.mj_data.xpos[b] - body_q[to_newton[b]][:3]).max())
                     for b in range(1, solver.mj_model.nbody) if to_newton[b] >= 0))
-    env.step_eval(zero)
 print(json.dumps({"gaps": gaps, "mocap": solver.mj_data.mocap_pos.tolist()}))
 """
 
