@@ -336,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tasks", default=None, help="comma-separated task names of the suite to run (default: all)")
     p.add_argument("--policy", required=True, help="policy name in policies/ or a path to a policy card")
     p.add_argument("--num-envs", type=int, default=None, help="parallel env slots per task (default: the card's)")
+    p.add_argument("--backend", default=None, choices=("isaaclab", "isaaclab_workers"),
+                   help="env backend for every task: isaaclab (N envs in one process, MJWarp) or isaaclab_workers "
+                        "(one env per worker process, MuJoCo C; --num-envs workers) (default: each card's)")
     p.add_argument("--episodes", type=int, default=None, help="episodes per task (default: the card's)")
     p.add_argument("--seed", type=int, default=0, help="run seed; each episode's seed derives from it")
     p.add_argument("--out", type=Path, default=None, help="run directory (default: results/<suite>-<policy>-<time>)")
@@ -365,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError("--resume needs --out (the run directory to continue)")
     suite = load_suite(args.suite)
     suite = select_tasks(suite, [t for t in args.tasks.split(",") if t] if args.tasks else None)
-    suite = override(suite, num_envs=args.num_envs, episodes=args.episodes)
+    suite = override(suite, num_envs=args.num_envs, episodes=args.episodes, backend=args.backend)
     policy = load_policy(args.policy)
     out = evaluate(
         EvalConfig(

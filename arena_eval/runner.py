@@ -228,6 +228,7 @@ def run_task(
             if trace is not None:
                 trace.start(s, e)
 
+    reads = set(policy.required_obs())
     try:
         start(list(range(n)))
         while any(e is not None for e in slot_ep):
@@ -235,7 +236,9 @@ def run_task(
             need = [s for s in active if chunk[s] is None or chunk_pos[s] >= policy.n_action_steps]
             if need:
                 idx = np.array(need)
-                batch: dict[str, Any] = {k: v[idx][:, None] for k, v in obs.items()}
+                # Camera keys only for a policy that reads them (required_obs): a camera
+                # renders when read (envs/workers.py), so a state-only policy costs no frames.
+                batch: dict[str, Any] = {k: v[idx][:, None] for k, v in obs.items() if not k.startswith("video.") or k in reads}
                 batch[ANNOTATION_KEY] = [task.instruction] * len(need)
                 t0 = time.perf_counter()
                 try:

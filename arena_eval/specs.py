@@ -49,6 +49,7 @@ Policy card (policies/<name>.yaml)::
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -299,7 +300,24 @@ class SuiteSpec:
         }
 
 
-ENV_BACKENDS = ("isaaclab",)
+# isaaclab: N envs in one process (MJWarp; the GPU path). isaaclab_workers: one env per
+# worker process on Newton's MuJoCo C solver (the fast CPU path; envs/workers.py).
+ENV_BACKENDS = ("isaaclab", "isaaclab_workers")
+
+
+def available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _num_envs_field(r: "_Reader") -> int:
+    """`num_envs: auto` is one slot per available core (what the worker backend wants)."""
+    if r.data.get("num_envs") == "auto":
+        r.used.add("num_envs")
+        return available_cores()
+    return r.positive_int("num_envs", 1)
 ENV_APPS = ("kitless", "isaacsim")
 
 
@@ -317,7 +335,7 @@ def _parse_env(r: _Reader) -> EnvSpec:
         app=app,
         physics=r.get("physics", str, "newton_mjwarp"),
         device=r.get("device", str, "cpu"),
-        num_envs=r.positive_int("num_envs", 1),
+        num_envs=_num_envs_field(r),
         cfg=dict(r.get("cfg", dict, {})),
         start_state=r.get("start_state", str, None),
         requires=tuple(r.get("requires", list, [])),
@@ -567,8 +585,11 @@ def select_tasks(suite: SuiteSpec, names: list[str] | None) -> SuiteSpec:
     return dataclasses.replace(suite, tasks=tuple(suite.task(n) for n in names))
 
 
-def override(suite: SuiteSpec, *, num_envs: int | None = None, episodes: int | None = None) -> SuiteSpec:
+def override(suite: SuiteSpec, *, num_envs: int | None = None, episodes: int | None = None,
+             backend: str | None = None) -> SuiteSpec:
     """Apply command-line overrides to every task of a suite."""
+    if backend is not None and backend not in ENV_BACKENDS:
+        raise UserError(f"expected one of {', '.join(ENV_BACKENDS)}, got {backend!r}", field="--backend")
     if num_envs is not None and num_envs < 1:
         raise UserError(f"expected an integer >= 1, got {num_envs}", field="--num-envs")
     if episodes is not None and episodes < 1:
@@ -579,5 +600,7 @@ def override(suite: SuiteSpec, *, num_envs: int | None = None, episodes: int | N
             t = dataclasses.replace(t, env=dataclasses.replace(t.env, num_envs=num_envs))
         if episodes is not None:
             t = dataclasses.replace(t, episodes=episodes)
+        if backend is not None:
+            t = dataclasses.replace(t, env=dataclasses.replace(t.env, backend=backend))
         tasks.append(t)
     return dataclasses.replace(suite, tasks=tuple(tasks))

@@ -33,7 +33,8 @@ def variant(task, num_envs: int, camera: bool, steps: int, extra_cfg: dict | Non
             if k.startswith("video.") and o.source and o.source.startswith("camera:"):
                 cfg["scene." + o.source.split(":", 1)[1]] = None
     cfg.update(extra_cfg or {})
-    env = dataclasses.replace(task.env, num_envs=num_envs, cfg=cfg)
+    # In-process (it times Isaac Lab's own step); benchmarks/bench_eval.py compares backends.
+    env = dataclasses.replace(task.env, backend="isaaclab", num_envs=num_envs, cfg=cfg)
     # Episodes that never end before `steps`: both loops then step the same states.
     return dataclasses.replace(task, observations=obs, env=env, max_steps=steps + 10, failure_terms=(),
                                failure_when={})
@@ -99,11 +100,8 @@ def main() -> None:
                   f"{r['harness_fps']:.1f} env-frames/s, harness/bare = {r['ratio']:.3f}", flush=True)
     if a.mujoco_cpu:
         try:
-            from newton.solvers import SolverMuJoCo
-
-            # Only sizes a contact-report buffer read by contact sensors (see the kit-less notes).
-            SolverMuJoCo.get_max_contact_count = lambda self: 1024
-            # With one env per process (Newton keeps one template MjData on this path).
+            # One env per process (Newton keeps one template MjData on this path); the fixes
+            # this path needs are applied by arena_eval.envs.newton_patches.
             extra = {"sim.physics.solver_cfg.use_mujoco_cpu": True}
             r = measure(variant(task, 1, False, a.steps, extra), a.steps)
             print(f"{task.name} MuJoCo C solver, envs=1: bare {r['bare_fps']:.1f} env-frames/s", flush=True)

@@ -87,7 +87,7 @@ from arena_eval.envs import make_env
 from arena_eval.envs.tasks.g1.planner import ready_targets
 from arena_eval.specs import load_suite, override
 
-task = override(load_suite("g1"), num_envs=3).task("g1_pick_place")
+task = override(load_suite("g1"), num_envs=3, backend="isaaclab").task("g1_pick_place")  # reads the scene in-process
 env = make_env(task)
 box = env.env.scene["box"].data
 hold = ready_targets().astype(np.float32)

@@ -11,4 +11,8 @@ def make_env(task, num_envs: int | None = None, seed: int = 0, **kwargs) -> Batc
         from .isaaclab import IsaacLabVectorEnv
 
         return IsaacLabVectorEnv(task, num_envs=num_envs, seed=seed, **kwargs)
+    if task.env.backend == "isaaclab_workers":
+        from .workers import WorkerVectorEnv
+
+        return WorkerVectorEnv(task, num_envs=num_envs, seed=seed, **kwargs)
     raise ValueError(f"unknown env backend {task.env.backend!r}")

@@ -72,6 +72,9 @@ def _launch_app(task: TaskSpec, enable_cameras: bool) -> None:
 def import_isaaclab() -> None:
     """Import Isaac Lab and register its tasks, after pointing it at the local asset root."""
     ensure_asset_root()
+    from . import newton_patches
+
+    newton_patches.apply()  # the MuJoCo C solver path (use_mujoco_cpu); no effect on MJWarp
     import isaaclab_tasks  # noqa: F401  (registers the official task ids)
 
     registry.load_families()  # registers the task families' ids (the project's and installed ones)
@@ -115,7 +118,10 @@ class IsaacLabVectorEnv(gym.vector.VectorEnv):
 
     metadata = {"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP}
 
-    def __init__(self, task: TaskSpec, num_envs: int | None = None, seed: int = 0):
+    def __init__(self, task: TaskSpec, num_envs: int | None = None, seed: int = 0, read_cameras: bool = True):
+        # read_cameras=False: observations leave out the video keys (nothing renders);
+        # `read_video()` renders them on demand (the worker backend's lazy cameras).
+        self.read_cameras = read_cameras
         self.task = task
         self.num_envs = int(num_envs or task.env.num_envs)
         self.max_steps = task.max_steps
@@ -156,7 +162,10 @@ class IsaacLabVectorEnv(gym.vector.VectorEnv):
         self._check_terms()
         raw, _ = self.env.reset(seed=int(seed))
         self._steps = np.zeros(self.num_envs, dtype=np.int64)
-        self._build_spaces(self._extract(raw))
+        first = self._extract(raw)
+        if not self.read_cameras:  # one render, for the spaces' shapes
+            first.update(self.read_video())
+        self._build_spaces(first)
 
     # ---------------------------------------------------------------- spaces and mapping
 
@@ -205,9 +214,19 @@ class IsaacLabVectorEnv(gym.vector.VectorEnv):
             raise UserError(f"observation group {group!r} has terms; name one as {group}.<term> (has: {', '.join(value)})", **where)
         return value
 
+    def read_video(self) -> dict[str, np.ndarray]:
+        """The camera observations of the current state (each camera renders when read)."""
+        return {k: self._to_numpy(k, self._source({}, k)) for k in self.task.observations if k.startswith("video.")}
+
+    def _to_numpy(self, key: str, t: Any) -> np.ndarray:
+        arr = t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t)
+        return np.array(arr[..., :3].astype(np.uint8, copy=False), copy=True)
+
     def _extract(self, raw: dict[str, Any]) -> dict[str, np.ndarray]:
         out = {}
         for key, spec in self.task.observations.items():
+            if key.startswith("video.") and not self.read_cameras:
+                continue
             t = self._source(raw, key)
             arr = t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t)
             if key.startswith("video."):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import os
 
+import torch
+
 import isaaclab.sim as sim_utils
 from isaaclab.assets import AssetBaseCfg, RigidObjectCfg
 from isaaclab.sim.schemas import UsdPhysicsCollisionCfg
@@ -115,3 +117,53 @@ def physics(njmax: int = 1000, nconmax: int = 200) -> NewtonCfg:
         num_substeps=1,
         use_cuda_graph=False,
     )
+
+
+# Joint position targets move at most this far per control step (20 ms): 2.5 rad/s, twice
+# the fastest the scripted experts ask for (0.024 rad per step), so it never binds them.
+MAX_TARGET_STEP = 0.05
+
+
+def _rate_limited_action_classes():
+    """Built on first use: importing Isaac Lab's action terms needs the simulator up."""
+    from isaaclab.envs.mdp.actions.actions_cfg import JointPositionActionCfg
+    from isaaclab.envs.mdp.actions.joint_actions import JointPositionAction
+
+    class RateLimitedJointPositionAction(JointPositionAction):
+        """Joint position targets that move towards the commanded ones at a bounded rate, as
+        a real arm's trajectory interface does: a policy's jump (a random action from one
+        end of the range to the other) becomes a ramp instead of a step of thousands of
+        newton metres through stiff drives into the table, which drove the MJWarp solver to
+        non-finite states. Each episode's ramp starts from the joints' current positions."""
+
+        def __init__(self, cfg, env):
+            super().__init__(cfg, env)
+            self._prev = self._asset.data.joint_pos.torch[:, self._joint_ids].clone()
+            self._fresh = torch.ones(env.num_envs, dtype=torch.bool, device=self._prev.device)
+
+        def process_actions(self, actions):
+            super().process_actions(actions)
+            fresh = self._fresh
+            if fresh.any():
+                self._prev[fresh] = self._asset.data.joint_pos.torch[fresh][:, self._joint_ids]
+                fresh[:] = False
+            step = self.cfg.max_step
+            self._processed_actions = torch.clamp(self._processed_actions, self._prev - step, self._prev + step)
+            self._prev = self._processed_actions.clone()
+
+        def reset(self, env_ids=None):
+            super().reset(env_ids)
+            if env_ids is None:
+                self._fresh[:] = True
+            else:
+                self._fresh[env_ids] = True
+
+    @configclass
+    class RateLimitedJointPositionActionCfg(JointPositionActionCfg):
+        class_type: type = RateLimitedJointPositionAction
+        max_step: float = MAX_TARGET_STEP  # rad (or m) per control step
+
+    return RateLimitedJointPositionAction, RateLimitedJointPositionActionCfg
+
+
+_, RateLimitedJointPositionActionCfg = _rate_limited_action_classes()

@@ -22,7 +22,9 @@ from isaaclab.sim import SimulationCfg
 from isaaclab.utils import configclass
 from isaaclab_newton.renderers import NewtonWarpRendererCfg
 
-from ..common import NoRewardsCfg, add_parts, asset_root, cuboid_object, physics, static_box, tray_parts
+from ..common import (
+    NoRewardsCfg, RateLimitedJointPositionActionCfg, add_parts, asset_root, cuboid_object, physics, static_box, tray_parts,
+)
 from . import mdp
 from .layout import (
     BIN_FLOOR, BIN_INNER, BIN_WALL, BIN_XY, BIN_YAW, BOX, BOX_IN_BIN_Z, BOX_MASS, BOX_REST_Z, BOX_XY, CONTROL_DT,
@@ -107,9 +109,11 @@ def _joints(names: list[str]) -> SceneEntityCfg:
 
 @configclass
 class ActionsCfg:
-    left_arm = il_mdp.JointPositionActionCfg(asset_name="robot", joint_names=ARM_JOINTS["left"], use_default_offset=False, preserve_order=True)
-    right_arm = il_mdp.JointPositionActionCfg(asset_name="robot", joint_names=ARM_JOINTS["right"], use_default_offset=False, preserve_order=True)
-    waist = il_mdp.JointPositionActionCfg(asset_name="robot", joint_names=WAIST_JOINTS, use_default_offset=False, preserve_order=True)
+    # Rate-limited targets (common.MAX_TARGET_STEP): random actions jumping across the joint
+    # ranges drove the MJWarp solver to non-finite arm states; the experts are never limited.
+    left_arm = RateLimitedJointPositionActionCfg(asset_name="robot", joint_names=ARM_JOINTS["left"], use_default_offset=False, preserve_order=True)
+    right_arm = RateLimitedJointPositionActionCfg(asset_name="robot", joint_names=ARM_JOINTS["right"], use_default_offset=False, preserve_order=True)
+    waist = RateLimitedJointPositionActionCfg(asset_name="robot", joint_names=WAIST_JOINTS, use_default_offset=False, preserve_order=True)
 
 
 @configclass
