@@ -80,7 +80,15 @@ def _identity(manifest: dict[str, Any]) -> dict[str, Any]:
         return x
 
     keys = ("suite", "policy", "plan", "num_envs", "checkpoint_sha256", "policy_identity")
-    return strip(json.loads(json.dumps({k: manifest.get(k) for k in keys}, default=str)))
+    ident = strip(json.loads(json.dumps({k: manifest.get(k) for k in keys}, default=str)))
+    # One world per worker process: the number of slots changes no outcome, so a run may be
+    # resumed with another (e.g. `num_envs: auto` on a machine with other cores).
+    for t in (ident.get("suite") or {}).get("tasks", []):
+        env = t.get("env") or {}
+        if env.get("backend") == "isaaclab_workers":
+            env.pop("num_envs", None)
+            (ident.get("num_envs") or {}).pop(t.get("name"), None)
+    return ident
 
 
 def _num_envs(suite: SuiteSpec) -> dict[str, int]:

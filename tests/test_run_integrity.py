@@ -270,3 +270,14 @@ def test_a_resumed_plan_may_grow_but_never_shrink_or_change():
     assert not _extends(ident(16), ident(8))  # shrinking would leave recorded episodes outside the plan
     assert not _extends(ident(8, seed=0), ident(16, seed=1))  # other seeds: another plan
     assert not _extends(ident(8), ident(16, cfg={"x": 1}))  # another task card
+
+
+def test_worker_runs_resume_with_another_number_of_slots():
+    from arena_eval.evaluate import _identity
+
+    def manifest(backend, n):
+        return {"suite": {"tasks": [{"name": "t", "env": {"backend": backend, "num_envs": n}}]}, "num_envs": {"t": n},
+                "plan": {}, "policy": {}}
+
+    assert _identity(manifest("isaaclab_workers", 2)) == _identity(manifest("isaaclab_workers", 8))
+    assert _identity(manifest("isaaclab", 2)) != _identity(manifest("isaaclab", 8))  # float rounding differs with N
