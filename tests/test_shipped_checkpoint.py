@@ -76,7 +76,10 @@ def test_the_gate_fails_a_degraded_checkpoint(entry, tmp_path):
     card = degrade(ROOT / "policies" / f"{entry['policy']}.yaml", tmp_path / "degraded")
     run = tmp_path / "run"
     py = sys.executable
-    ev = subprocess.run(evaluate_command(entry, str(card), run), cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    # The first 24 episodes of the baseline's plan are plenty to show a broken checkpoint (and
+    # keep CI short: a degraded policy fails every episode by the time limit, the longest way).
+    ev = subprocess.run(evaluate_command(entry, str(card), run, episodes=min(entry["episodes"], 24)), cwd=ROOT,
+                        capture_output=True, text=True, timeout=1800)
     assert ev.returncode == 0, ev.stderr[-3000:]
     dirty = ["--allow-dirty-baseline"] if entry.get("allow_dirty_baseline") else []
     gate = subprocess.run([py, "scripts/check_regression.py", "--baseline", str(baseline(entry)), "--candidate", str(run),
