@@ -127,10 +127,12 @@ print(" ".join(e["policy"] + ":" + ",".join(e.get("tasks") or []) for e in load_
         "$VENV/bin/python" scripts/compare.py "${runs[@]}" --out "results/compare-$suite-$stamp"
         say "reports: ${runs[0]}/report.html, results/compare-$suite-$stamp/compare.html" ;;
     gate)
-        # The CI gate: the shipped checkpoints against their committed baselines.
+        # The CI gate: the shipped checkpoints against their committed baselines, sequential
+        # entries batch by batch (each batch resumes the run with a longer plan; the gate stops
+        # at the first decision).
         setup_venv
         cd "$REPO"
-        PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" scripts/ci_gate.py \
+        PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" scripts/ci_gate.py --batches \
             --out "${GATE_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/arena-eval-gate.XXXXXX")/runs}" "$@" ;;
     test)
         setup_venv; ensure_assets; ensure_chromium
