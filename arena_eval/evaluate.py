@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from . import __version__
 from . import console
@@ -30,7 +30,7 @@ from .media import MediaRecorder
 from .policies import Policy, make_policy
 from .results import EPISODES, LOCK, MANIFEST, RunLock, RunWriter, finished, load_manifest, read_records, write_json_atomic
 from .runner import PlannedEpisode, Timing, make_plan, run_task, task_env
-from .specs import REPO_ROOT, PolicySpec, SuiteSpec, TaskSpec
+from .specs import REPO_ROOT, PolicySpec, SuiteSpec
 
 
 @dataclasses.dataclass
@@ -251,6 +251,7 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
 
     writer: RunWriter | None = None
     total = Timing()
+    env_info: dict[str, Any] = {}
     todo = {t.name: [e for e in plan[t.name] if (e.task, e.episode) not in done] for t in suite.tasks}
 
     def open_writer() -> RunWriter:
@@ -279,6 +280,8 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
                     w = open_writer()
                     media = MediaRecorder.for_task(cfg.out / "media" / task.name, task, env, cfg.videos)
                     total.add(run_task(env, policy, task, todo[task.name], w.append, progress=cfg.progress, media=media))
+                    if hasattr(env, "backend_info"):  # the worker backend: workers, peak memory, restarts
+                        env_info[task.name] = env.backend_info()
     except RunStopped as e:  # the simulator failed, the policy is gone, or Ray shards kept failing
         from .runner import PolicyUnavailable, SimulatorError
 
@@ -290,7 +293,7 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
 
     if writer is None and fresh:
         raise UserError("the plan is empty")
-    _record_timing(cfg.out, total)
+    _record_timing(cfg.out, total, env_info)
     if cfg.report:
         from .report import write_reports
 
@@ -322,12 +325,16 @@ def _run_on_ray(cfg: EvalConfig, todo: dict[str, list[PlannedEpisode]], writer: 
         write_json_atomic(cfg.out / MANIFEST, m)
 
 
-def _record_timing(run_dir: Path, t: Timing) -> None:
-    """Add this invocation's timing to the manifest (summed over resumed invocations)."""
+def _record_timing(run_dir: Path, t: Timing, env_info: dict[str, Any] | None = None) -> None:
+    """Add this invocation's timing to the manifest (summed over resumed invocations), and
+    what the backend reports of each task's env (the worker backend: its workers' peak
+    memory and restarts; the latest invocation's per task)."""
     m = json.loads((run_dir / MANIFEST).read_text())
     old = m.get("timing") or {}
     new = t.to_dict()
     m["timing"] = {k: round(old.get(k, 0) + new[k], 4) for k in new}
+    if env_info:
+        m["backend_info"] = {**(m.get("backend_info") or {}), **env_info}
     write_json_atomic(run_dir / MANIFEST, m)
 
 

@@ -50,6 +50,8 @@ def test_one_and_two_workers_agree_and_the_expert_succeeds(runs, suite):
         assert a.outcome == "success" and a.reason == "term:success", (a.task, a.outcome, a.reason)
     manifest = json.loads((runs[suite, 2] / "manifest.json").read_text())
     assert any(b.startswith("isaaclab_workers:") for b in manifest["backend"])
+    info = manifest["backend_info"][CASES[suite]]  # the workers and their peak memory
+    assert info["workers"] == 2 and len(info["worker_peak_rss_mb"]) == 2 and min(info["worker_peak_rss_mb"]) > 100
 
 
 @pytest.mark.parametrize("suite", sorted(CASES))

@@ -45,3 +45,31 @@ class BatchedEnv(Protocol):
     def step_eval(self, action: dict[str, np.ndarray]) -> StepResult: ...
 
     def close(self) -> None: ...
+
+
+class GymVectorAPI:
+    """Gymnasium's vector `reset` and `step` on top of the evaluation contract (`reset_to`,
+    `step_eval`), shared by both backends; `info` carries the per-slot evaluation flags and
+    `_last_reward` is the backend's latest reward."""
+
+    num_envs: int
+    _last_reward: np.ndarray
+
+    def step(self, action: dict[str, np.ndarray]):
+        r = self.step_eval(action)  # type: ignore[attr-defined]
+        info = {"success": r.success, "error": r.error, "reason": r.reason}
+        terminated = r.done & ~np.array([x == "time_limit" for x in r.reason])
+        truncated = r.done & ~terminated
+        return r.obs, self._last_reward, terminated, truncated, info
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
+        """Start episodes in every slot (or `options["env_ids"]`) from the given seeds."""
+        ids = np.asarray((options or {}).get("env_ids", np.arange(self.num_envs)))
+        if seed is None:
+            seeds = list(range(len(ids)))
+        elif isinstance(seed, int):
+            seeds = [seed + int(i) for i in ids]
+        else:
+            seeds = list(seed)
+        obs, init = self.reset_to(ids, seeds)  # type: ignore[attr-defined]
+        return obs, {"init_state": init}

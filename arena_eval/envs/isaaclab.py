@@ -31,7 +31,7 @@ from ..errors import UserError
 from ..specs import TaskSpec
 from .. import registry
 from .assets import ensure_asset_root
-from .base import StepResult
+from .base import GymVectorAPI, StepResult
 
 _APP = None  # Isaac Sim app launcher, started at most once per process
 
@@ -113,7 +113,7 @@ def _set_dotted(cfg: Any, dotted: str, value: Any, task: TaskSpec) -> None:
     setattr(obj, parts[-1], value)
 
 
-class IsaacLabVectorEnv(gym.vector.VectorEnv):
+class IsaacLabVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
     """A registered Isaac Lab task behind the `BatchedEnv` protocol (and Gymnasium's vector API)."""
 
     metadata = {"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP}
@@ -362,14 +362,6 @@ class IsaacLabVectorEnv(gym.vector.VectorEnv):
             parts.append(a)
         return self._torch.from_numpy(np.concatenate(parts, axis=1)).to(self.device)
 
-    def step(self, action: dict[str, np.ndarray]):
-        """Gymnasium's vector step; `info` carries the per-slot evaluation flags."""
-        r = self.step_eval(action)
-        info = {"success": r.success, "error": r.error, "reason": r.reason}
-        terminated = r.done & ~np.array([x == "time_limit" for x in r.reason])
-        truncated = r.done & ~terminated
-        return r.obs, self._last_reward, terminated, truncated, info
-
     def step_eval(self, action: dict[str, np.ndarray]) -> StepResult:
         torch = self._torch
         with torch.inference_mode():
@@ -425,18 +417,6 @@ class IsaacLabVectorEnv(gym.vector.VectorEnv):
         ]
 
     # ---------------------------------------------------------------- Gymnasium vector API
-
-    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
-        """Start episodes in every slot (or `options["env_ids"]`) from the given seeds."""
-        ids = np.asarray((options or {}).get("env_ids", np.arange(self.num_envs)))
-        if seed is None:
-            seeds = list(range(len(ids)))
-        elif isinstance(seed, int):
-            seeds = [seed + int(i) for i in ids]
-        else:
-            seeds = list(seed)
-        obs, init = self.reset_to(ids, seeds)
-        return obs, {"init_state": init}
 
     def close(self, **kwargs) -> None:
         if getattr(self, "_gym_env", None) is not None:

@@ -32,7 +32,7 @@ from typing import Any, Callable
 import gymnasium as gym
 import numpy as np
 
-from .base import StepResult
+from .base import GymVectorAPI, StepResult
 
 MUJOCO_CPU = "sim.physics.solver_cfg.use_mujoco_cpu"
 DEFAULT_TIMEOUT = 600.0  # seconds one reply may take (env creation included)
@@ -249,7 +249,7 @@ class LazyFrames:
         return np.array(self[:])
 
 
-class WorkerVectorEnv(gym.vector.VectorEnv):
+class WorkerVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
     """N worker processes, one world each, behind the `BatchedEnv` protocol."""
 
     metadata = {"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP}
@@ -431,24 +431,6 @@ class WorkerVectorEnv(gym.vector.VectorEnv):
         return {"backend": self.backend, "solver": "newton:mujoco_c", **self.peak_memory()}
 
     # ---------------------------------------------------------------- Gymnasium vector API
-
-    def step(self, action: dict[str, np.ndarray]):
-        r = self.step_eval(action)
-        info = {"success": r.success, "error": r.error, "reason": r.reason}
-        terminated = r.done & ~np.array([x == "time_limit" for x in r.reason])
-        truncated = r.done & ~terminated
-        return r.obs, self._last_reward, terminated, truncated, info
-
-    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
-        ids = np.asarray((options or {}).get("env_ids", np.arange(self.num_envs)))
-        if seed is None:
-            seeds = list(range(len(ids)))
-        elif isinstance(seed, int):
-            seeds = [seed + int(i) for i in ids]
-        else:
-            seeds = list(seed)
-        obs, init = self.reset_to(ids, seeds)
-        return obs, {"init_state": init}
 
     def close(self, **kwargs) -> None:
         for w in getattr(self, "_workers", []):
