@@ -132,10 +132,6 @@ def load_families() -> dict[str, Family]:
     return dict(_FAMILIES)
 
 
-def families() -> dict[str, Family]:
-    return load_families()
-
-
 def _resolve(ref: str) -> Any:
     module, _, attr = ref.partition(":")
     return getattr(importlib.import_module(module), attr)

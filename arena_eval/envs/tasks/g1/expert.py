@@ -19,7 +19,6 @@ class G1PickPlace(PlanPlayback):
     (n_action_steps == action_horizon) since the plan is indexed by the steps it has issued.
     """
 
-    KEYS = ("action.left_arm", "action.right_arm", "action.waist")
     CONTROL_DT = L.CONTROL_DT
 
     def required_obs(self):
