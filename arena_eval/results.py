@@ -30,6 +30,7 @@ import fcntl
 import json
 import os
 import socket
+import time
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -230,9 +231,16 @@ class RunLock:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
+            # The holder writes who it is just after taking the lock: give it a moment.
+            holder = ""
+            for _ in range(20):
+                fh.seek(0)
+                holder = fh.read().strip()
+                if holder:
+                    break
+                time.sleep(0.05)
             fh.close()
+            holder = holder or "another process"
             raise UserError(f"is in use by another run ({holder}); wait for it to end or choose another --out",
                             where=str(self.run_dir)) from None
         # The file we locked must still be the one at the path (a releasing holder unlinks it).

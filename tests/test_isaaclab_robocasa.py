@@ -17,14 +17,15 @@ from arena_eval.results import EPISODES, read_records
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.isaaclab
 TASKS = ("open_drawer", "close_single_door", "coffee_press_button", "pnp_counter_to_cab")
+N_EPISODES = 4  # per task, all must succeed. One slot: a worker's start-up costs more than its episodes
 
 
 @pytest.fixture(scope="module")
 def robocasa_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("robocasa") / "scripted"
     proc = subprocess.run(
-        [sys.executable, "scripts/evaluate.py", "--suite", "robocasa", "--policy", "scripted", "--num-envs", "2",
-         "--episodes", "2", "--seed", "3", "--videos", "1", "--out", str(out), "--no-progress"],
+        [sys.executable, "scripts/evaluate.py", "--suite", "robocasa", "--policy", "scripted", "--num-envs", "1",
+         "--episodes", str(N_EPISODES), "--seed", "3", "--videos", "1", "--out", str(out), "--no-progress"],
         cwd=ROOT, capture_output=True, text=True, timeout=1800,
     )
     assert proc.returncode == 0, proc.stderr[-5000:]
@@ -33,10 +34,10 @@ def robocasa_run(tmp_path_factory) -> Path:
 
 def test_scripted_expert_succeeds_by_contact(robocasa_run):
     recs = read_records(robocasa_run / EPISODES)
-    assert sorted((r.task, r.episode) for r in recs) == sorted((t, i) for t in TASKS for i in range(2))
+    assert sorted((r.task, r.episode) for r in recs) == sorted((t, i) for t in TASKS for i in range(N_EPISODES))
     for t in TASKS:
         ok = [r for r in recs if r.task == t and r.outcome == "success"]
-        assert len(ok) >= 1, [(r.task, r.outcome, r.reason) for r in recs]
+        assert len(ok) == N_EPISODES, [(r.task, r.episode, r.outcome, r.reason) for r in recs if r.task == t]
         assert all(r.reason == "term:success" for r in ok)
         # Success comes when the expert has done its work, not at the first steps.
         assert all(r.steps > 100 for r in ok), [(r.task, r.steps) for r in ok]
@@ -52,7 +53,7 @@ def test_start_states_come_from_the_seed(robocasa_run):
         if r.task == "pnp_counter_to_cab":
             assert abs(r.init_state["object.root_pos_offset.x"][0]) <= 0.02
     # Two episodes of one task start differently (different seeds).
-    a, b = sorted((r for r in recs if r.task == "open_drawer"), key=lambda r: r.episode)
+    a, b = sorted((r for r in recs if r.task == "open_drawer"), key=lambda r: r.episode)[:2]
     assert a.init_state != b.init_state
 
 

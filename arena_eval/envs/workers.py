@@ -64,6 +64,9 @@ class _IsaacLabWorld:
         from .isaaclab import IsaacLabVectorEnv
 
         self.env = IsaacLabVectorEnv(worker_task(task), num_envs=1, seed=seed, read_cameras=False)
+        # ARENA_EVAL_RENDER_EVERY_STEP=1 renders the cameras after every step whether read or
+        # not, as the in-process backend does: the reference that on-demand frames must equal.
+        self.render_every_step = os.environ.get("ARENA_EVAL_RENDER_EVERY_STEP", "") not in ("", "0")
 
     def info(self) -> dict[str, Any]:
         e = self.env
@@ -72,10 +75,14 @@ class _IsaacLabWorld:
 
     def reset(self, seed: int):
         obs, init = self.env.reset_to(np.array([0]), [int(seed)])
+        if self.render_every_step:
+            self.env.read_video()
         return {k: v[0] for k, v in obs.items()}, init[0]
 
     def step(self, action: dict[str, np.ndarray]):
         r = self.env.step_eval({k: v[None] for k, v in action.items()})
+        if self.render_every_step:
+            self.env.read_video()
         return ({k: v[0] for k, v in r.obs.items()}, bool(r.done[0]), bool(r.success[0]), bool(r.error[0]), r.reason[0])
 
     def render(self) -> dict[str, np.ndarray]:
