@@ -73,8 +73,9 @@ def _identity(manifest: dict[str, Any]) -> dict[str, Any]:
     """What must match for --resume to continue a run (as JSON sees it; card paths aside)."""
 
     def strip(x: Any) -> Any:
+        # A card's list of offered axes (`variations`) changes no episode; an applied level does.
         if isinstance(x, dict):
-            return {k: strip(v) for k, v in x.items() if k != "source"}
+            return {k: strip(v) for k, v in x.items() if k not in ("source", "variations") and not (k == "variation" and not v)}
         if isinstance(x, list):
             return [strip(v) for v in x]
         return x

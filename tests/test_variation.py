@@ -262,3 +262,18 @@ def test_sweep_table_pairs_levels_with_nominal_by_episode(tmp_path):
     png = tmp_path / "s.png"
     plot_sensitivity(df, png)
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_resume_identity_includes_applied_levels_but_not_the_cards_offer():
+    from arena_eval.evaluate import _identity
+
+    t = g1_lift()
+    old = dataclasses.replace(t, variations={})  # a run recorded before cards listed axes
+    derived = V.derive(t, V.task_axes(t)["lighting"], "shadows")
+    other = V.derive(t, V.task_axes(t)["lighting"], "no_ambient")
+
+    def ident(*tasks):
+        return _identity({"suite": {"name": "g1", "tasks": [x.to_dict() for x in tasks]}})
+
+    assert ident(old) == ident(t)
+    assert ident(t, derived) != ident(t, other) and ident(t, derived) != ident(t)
