@@ -277,3 +277,32 @@ def test_resume_identity_includes_applied_levels_but_not_the_cards_offer():
 
     assert ident(old) == ident(t)
     assert ident(t, derived) != ident(t, other) and ident(t, derived) != ident(t)
+
+
+def test_report_and_compare_show_the_sweep(tmp_path):
+    from helpers_runs import make_run
+
+    from arena_eval.compare_report import compare_runs
+    from arena_eval.report import write_reports
+
+    run = make_run(tmp_path, "sweep", {"t": "S" * 10, "t@lighting=dim": "F" * 8 + "SS", "t@camera=left": "S" * 9 + "F"})
+    m = json.loads((run / "manifest.json").read_text())
+    for card in m["suite"]["tasks"]:
+        if "@" in card["name"]:
+            axis, level = card["name"].split("@")[1].split("=")
+            card["variation"] = {"base": "t", "axis": axis, "kind": "visual", "level": level}
+    (run / "manifest.json").write_text(json.dumps(m))
+    paths = write_reports(run)
+    md = paths["summary.md"].read_text()
+    assert "## Robustness sweep" in md and "| t | lighting | visual | dim | 2/10 | 20.0% |" in md
+    assert paths["sensitivity.png"].read_bytes()[:4] == b"\x89PNG"
+    assert 'id="sweep-table"' in paths["report.html"].read_text()
+    assert "camera,visual,left,9,10" in paths["sweep.csv"].read_text()
+    import shutil
+
+    other = tmp_path / "other"
+    shutil.copytree(run, other)
+    (other / "manifest.json").write_text(json.dumps({**m, "run_id": "other"}))
+    compare_runs([run, other], tmp_path / "cmp")
+    cmp = (tmp_path / "cmp" / "compare.md").read_text()
+    assert "## Robustness sweep: sweep" in cmp and "## Robustness sweep: other" in cmp
