@@ -430,10 +430,10 @@ def write_reports(run_dir: str | Path) -> dict[str, Path]:
     manifest, by_task, dropped = load_task_records(run_dir)
     summary = _summarize(run_dir, manifest, by_task, dropped)
     paths = {name: run_dir / name for name in ("summary.json", "summary.csv", "summary.md", "report.html")}
-    write_json_atomic(paths["summary.json"], _json_clean(summary))
+    sweep = sweep_frame(manifest, by_task)
+    write_json_atomic(paths["summary.json"], _json_clean({**summary, **({"sweep": sweep.to_dict("records")} if not sweep.empty else {})}))
     _write_text_atomic(paths["summary.csv"], summary_frame(summary).to_csv(index=False))
     md, page = summary_markdown(summary), render_html(summary, by_task, run_dir)
-    sweep = sweep_frame(manifest, by_task)
     if not sweep.empty:  # a robustness sweep (--vary): per-level table, paired tests, plot, frames
         paths.update({n: run_dir / n for n in ("sweep.csv", "sensitivity.png")})
         _write_text_atomic(paths["sweep.csv"], sweep.to_csv(index=False))

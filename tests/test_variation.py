@@ -298,6 +298,10 @@ def test_report_and_compare_show_the_sweep(tmp_path):
     assert paths["sensitivity.png"].read_bytes()[:4] == b"\x89PNG"
     assert 'id="sweep-table"' in paths["report.html"].read_text()
     assert "camera,visual,left,9,10" in paths["sweep.csv"].read_text()
+    rows = json.loads(paths["summary.json"].read_text())["sweep"]
+    assert [(r["axis"], r["level"], r["successes"]) for r in rows] == [
+        ("lighting", "nominal", 10), ("lighting", "dim", 2), ("camera", "nominal", 10), ("camera", "left", 9)]
+    assert rows[0]["p_holm"] is None and rows[1]["nominal_only"] == 8
     import shutil
 
     other = tmp_path / "other"
