@@ -89,13 +89,28 @@ def plot_compare(df: pd.DataFrame) -> str:
     return _png_b64(fig)
 
 
+def _sweeps(df: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(run, markdown, html) of every compared run that holds a robustness sweep."""
+    from .runs import load_task_records
+    from .sweep_report import plot_sensitivity, sweep_frame, sweep_html, sweep_markdown
+
+    out = []
+    for run, d in dict.fromkeys(zip(df["run"], df["run_dir"])):
+        manifest, by_task, _ = load_task_records(d)
+        sw = sweep_frame(manifest, by_task)
+        if not sw.empty:
+            out.append((run, sweep_markdown(sw), sweep_html(sw, Path(d), plot_sensitivity(sw))))
+    return out
+
+
 def write_compare(df: pd.DataFrame, out_dir: str | Path) -> dict[str, Path]:
     """Write compare.md, compare.csv and compare.html for a `compare_runs` frame."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {name: out_dir / name for name in ("compare.md", "compare.csv", "compare.html")}
     _write_text_atomic(paths["compare.csv"], df.to_csv(index=False))
-    _write_text_atomic(paths["compare.md"], compare_markdown(df))
+    sweeps = _sweeps(df)  # each run's robustness sweep (levels against its own nominal task)
+    _write_text_atomic(paths["compare.md"], compare_markdown(df) + "".join(f"\n## Robustness sweep: {r}\n\n{md}" for r, md, _ in sweeps))
     note = _compare_note(df)
     # Group each task's runs: a rule above the first run of every task; pooled rows in bold.
     first = (df["task"] != df["task"].shift()).tolist()
@@ -108,6 +123,7 @@ def write_compare(df: pd.DataFrame, out_dir: str | Path) -> dict[str, Path]:
 {_html_table(COMPARE_HEADER, _compare_cells(df), table_id="compare-table", row_classes=classes, left_cols=(0, 1, 7))}
 <p class="note">{_esc(note)}</p>
 <img class="plot" alt="success rate per task and run" src="data:image/png;base64,{plot_compare(df)}">
+{"".join(f"<h2>{_esc(r)}</h2>{page}" for r, _, page in sweeps)}
 """
     _write_text_atomic(paths["compare.html"], _page("arena-eval comparison", body))
     return paths

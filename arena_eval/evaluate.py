@@ -73,8 +73,9 @@ def _identity(manifest: dict[str, Any]) -> dict[str, Any]:
     """What must match for --resume to continue a run (as JSON sees it; card paths aside)."""
 
     def strip(x: Any) -> Any:
+        # A card's list of offered axes (`variations`) changes no episode; an applied level does.
         if isinstance(x, dict):
-            return {k: strip(v) for k, v in x.items() if k != "source"}
+            return {k: strip(v) for k, v in x.items() if k not in ("source", "variations") and not (k == "variation" and not v)}
         if isinstance(x, list):
             return [strip(v) for v in x]
         return x
@@ -342,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     from .specs import load_policy, load_suite, override, select_tasks
+    from .variation import expand, parse_vary
 
     p = argparse.ArgumentParser(
         prog="evaluate.py",
@@ -359,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=None, help="run directory (default: results/<suite>-<policy>-<time>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out without repeating episodes")
     p.add_argument("--videos", type=int, default=2, help="record the first K episodes of each task with a camera as mp4")
+    p.add_argument("--vary", action="append", metavar="AXIS=LEVEL[,LEVEL...]",
+                   help="robustness sweep: also run each task under these levels of a variation axis, on the same "
+                        "seeds (repeatable; the card's variations: lists axes and levels)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--verbose", action="store_true",
                    help="show Isaac Lab's, warp's and Newton's start-up output (default: in <out>/simulator.log)")
@@ -384,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     suite = load_suite(args.suite)
     suite = select_tasks(suite, [t for t in args.tasks.split(",") if t] if args.tasks else None)
     suite = override(suite, num_envs=args.num_envs, episodes=args.episodes, backend=args.backend)
+    suite = expand(suite, parse_vary(args.vary))  # derived tasks <task>@<axis>=<level>, the nominal seeds
     policy = load_policy(args.policy)
     out = evaluate(
         EvalConfig(

@@ -14,6 +14,7 @@ the robots it builds into the local asset root. Importing the family's package r
         samplers={"mytasks_reach": reach_start},                     # card: env.start_state
         experts={"mytasks_reach": "mytasks.expert:ReachExpert"},     # card: expert
         assets="mytasks.assets:build",                               # optional: build(root)
+        axes={"mytasks": {"lighting": Axis(...), ...}},              # variation axis sets (variation.py)
     )
 
 Experts and asset builders are named as "module:attribute" and imported only when used, so
@@ -75,6 +76,7 @@ class Family:
     samplers: dict[str, Sampler]
     experts: dict[str, str]
     assets: str | None
+    axes: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # set -> axis -> variation.Axis
 
 
 _FAMILIES: dict[str, Family] = {}
@@ -89,17 +91,19 @@ def register_family(
     experts: dict[str, str] | None = None,
     assets: str | None = None,
     module: str | None = None,
+    axes: dict[str, dict[str, Any]] | None = None,
 ) -> Family:
     """Add a family (see the module docstring); registers its gym ids at once. Names must be
     unique across families: a clash is an error naming both families."""
-    fam = Family(name, module or name, dict(env_ids or {}), dict(samplers or {}), dict(experts or {}), assets)
+    fam = Family(name, module or name, dict(env_ids or {}), dict(samplers or {}), dict(experts or {}), assets,
+                 dict(axes or {}))
     for other in _FAMILIES.values():
         if other.name == name:
             continue
-        for what in ("env_ids", "samplers", "experts"):
+        for what in ("env_ids", "samplers", "experts", "axes"):
             clash = set(getattr(fam, what)) & set(getattr(other, what))
             if clash:
-                raise UserError(f"task family {name!r} registers {what[:-1].replace('_', ' ')} {sorted(clash)[0]!r}, "
+                raise UserError(f"task family {name!r} registers {'axis set' if what == 'axes' else what[:-1].replace('_', ' ')} {sorted(clash)[0]!r}, "
                                 f"which family {other.name!r} already has")
     _FAMILIES[name] = fam
     if fam.env_ids:
@@ -147,6 +151,11 @@ def sampler(name: str, where: str | None = None) -> Sampler:
         raise UserError(f"unknown start-state sampler {name!r} (known: {', '.join(sorted(known))})",
                         where=where, field="env.start_state")
     return known[name]
+
+
+def axis_sets() -> dict[str, dict[str, Any]]:
+    """Variation axis sets of every family: set name -> axis name -> `variation.Axis`."""
+    return {k: v for f in load_families().values() for k, v in f.axes.items()}
 
 
 def expert_names() -> dict[str, str]:

@@ -422,15 +422,26 @@ def render_html(summary: dict[str, Any], by_task: dict[str, list[EpisodeRecord]]
 
 
 def write_reports(run_dir: str | Path) -> dict[str, Path]:
-    """Write summary.json, summary.csv, summary.md and report.html into the run dir."""
+    """Write summary.json, summary.csv, summary.md and report.html into the run dir (and for
+    a sweep, sweep.csv and sensitivity.png)."""
+    from .sweep_report import plot_sensitivity, sweep_frame, sweep_html, sweep_markdown
+
     run_dir = Path(run_dir)
     manifest, by_task, dropped = load_task_records(run_dir)
     summary = _summarize(run_dir, manifest, by_task, dropped)
     paths = {name: run_dir / name for name in ("summary.json", "summary.csv", "summary.md", "report.html")}
-    write_json_atomic(paths["summary.json"], _json_clean(summary))
+    sweep = sweep_frame(manifest, by_task)
+    write_json_atomic(paths["summary.json"], _json_clean({**summary, **({"sweep": sweep.to_dict("records")} if not sweep.empty else {})}))
     _write_text_atomic(paths["summary.csv"], summary_frame(summary).to_csv(index=False))
-    _write_text_atomic(paths["summary.md"], summary_markdown(summary))
-    _write_text_atomic(paths["report.html"], render_html(summary, by_task, run_dir))
+    md, page = summary_markdown(summary), render_html(summary, by_task, run_dir)
+    if not sweep.empty:  # a robustness sweep (--vary): per-level table, paired tests, plot, frames
+        paths.update({n: run_dir / n for n in ("sweep.csv", "sensitivity.png")})
+        _write_text_atomic(paths["sweep.csv"], sweep.to_csv(index=False))
+        png = plot_sensitivity(sweep, paths["sensitivity.png"])
+        md += "\n## Robustness sweep\n\n" + sweep_markdown(sweep)
+        page = page.replace("<h2>Plots</h2>", sweep_html(sweep, run_dir, png) + "\n<h2>Plots</h2>", 1)
+    _write_text_atomic(paths["summary.md"], md)
+    _write_text_atomic(paths["report.html"], page)
     return paths
 
 

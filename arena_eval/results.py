@@ -11,8 +11,9 @@ A run directory `results/<run>/` holds:
 
 Record fields (`EpisodeRecord`): task, episode, seed, outcome (success | failure | error),
 reason (e.g. "time_limit", "term:<name>", "policy:non-finite action", or the error text),
-steps, slot, init_state and `timing` (seconds; the only fields allowed to differ between
-identical runs).
+steps, slot, init_state, `timing` (seconds; the only fields allowed to differ between
+identical runs) and, for a derived task of a sweep, `variation` ({axis: level}; absent on
+the nominal task and in older runs).
 
 Which record of an episode counts: the first that is not an `error`; an episode with only
 `error` records counts as its last error, and `--resume` runs it again (an error is a fault
@@ -53,6 +54,7 @@ class EpisodeRecord:
     slot: int = -1
     init_state: dict[str, list[float]] = dataclasses.field(default_factory=dict)
     timing: dict[str, float] = dataclasses.field(default_factory=dict)
+    variation: dict[str, str] = dataclasses.field(default_factory=dict)  # {axis: level}; absent = nominal
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -63,7 +65,10 @@ class EpisodeRecord:
         return (self.task, self.episode)
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), sort_keys=True, allow_nan=False)
+        d = dataclasses.asdict(self)
+        if not d["variation"]:  # nominal: records read as before (older runs have no such field)
+            del d["variation"]
+        return json.dumps(d, sort_keys=True, allow_nan=False)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "EpisodeRecord":

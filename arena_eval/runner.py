@@ -33,6 +33,7 @@ from .errors import RunStopped, UserError
 from .policies.base import Policy
 from .results import EpisodeRecord
 from .specs import ANNOTATION_KEY, ActionSlot, SuiteSpec, TaskSpec
+from .variation import PolicySide
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,8 +50,9 @@ def episode_seed(run_seed: int, task_name: str, episode: int) -> int:
 
 
 def make_plan(suite: SuiteSpec, run_seed: int) -> dict[str, list[PlannedEpisode]]:
+    # A derived task (`<task>@<axis>=<level>`) runs its nominal task's seeds: paired episodes.
     return {
-        t.name: [PlannedEpisode(t.name, i, episode_seed(run_seed, t.name, i)) for i in range(t.episodes)]
+        t.name: [PlannedEpisode(t.name, i, episode_seed(run_seed, t.base_name, i)) for i in range(t.episodes)]
         for t in suite.tasks
     }
 
@@ -184,6 +186,9 @@ def run_task(
                file=console.stream())
     counts = {"success": 0, "failure": 0, "error": 0}
     obs: dict[str, np.ndarray] = {}
+    side = PolicySide.of(task, n)  # a policy-side level: noise and latency between policy and env
+    levels = {task.variation["axis"]: task.variation["level"]} if task.variation else {}
+    sent_keys = {k for k, a in task.actions.items() if not a.ignore}
 
     def finish(slot: int, outcome: str, reason: str) -> None:
         ep = slot_ep[slot]
@@ -198,6 +203,7 @@ def run_task(
             slot=slot,
             init_state=slot_init[slot],
             timing={"wall_s": round(time.perf_counter() - slot_t0[slot], 6)},
+            variation=dict(levels),
         )
         on_record(rec)
         if trace is not None:
@@ -220,6 +226,8 @@ def run_task(
         obs, inits = env.reset_to(np.array(slots), seeds)
         timing.sim_s += time.perf_counter() - t0
         policy.reset(np.array(slots), seeds)
+        if side is not None:
+            side.reset(slots, seeds)
         now = time.perf_counter()
         for s, e, init in zip(slots, eps, inits):
             slot_ep[s], slot_init[s], slot_steps[s], slot_t0[s], chunk[s] = e, init, 0, now, None
@@ -240,6 +248,8 @@ def run_task(
                 # renders when read (envs/workers.py), so a state-only policy costs no frames.
                 batch: dict[str, Any] = {k: v[idx][:, None] for k, v in obs.items() if not k.startswith("video.") or k in reads}
                 batch[ANNOTATION_KEY] = [task.instruction] * len(need)
+                if side is not None:
+                    batch = side.observe(batch, idx)
                 t0 = time.perf_counter()
                 try:
                     acts = policy.get_action(batch, idx)
@@ -271,6 +281,8 @@ def run_task(
                 for k in task.actions:
                     action[k][s] = c[k][chunk_pos[s]]
                 chunk_pos[s] += 1
+            if side is not None:
+                action = side.act(action, active, sent_keys)
             if trace is not None:
                 trace.step(active, obs, action)
             t0 = time.perf_counter()

@@ -36,6 +36,9 @@ Suite card (tasks/<suite>.yaml)::
         failure_when:             # harness-side failure conditions on observed values
           pole_fell: {key: state.pole, index: 0, outside: [-1.2, 1.2]}
         expert: cartpole_balance  # scripted expert (its family's, arena_eval.registry)
+        variations:               # robustness axes this task offers (arena_eval/variation.py)
+          axes: g1                # a family's axis set (registry; e.g. envs/tasks/g1/axes.py)
+          levels: {camera: [left, high], obs_noise: [low, high]}
 
 Policy card (policies/<name>.yaml)::
 
@@ -225,6 +228,13 @@ class TaskSpec:
     failure_when: dict[str, FailureWhen] = dataclasses.field(default_factory=dict)
     expert: str | None = None
     source: str = ""
+    variations: dict[str, Any] = dataclasses.field(default_factory=dict)  # card: {axes: set, levels: {axis: [level]}}
+    variation: dict[str, Any] = dataclasses.field(default_factory=dict)  # applied level (variation.derive), {} nominal
+
+    @property
+    def base_name(self) -> str:
+        """The nominal task's name: a derived task (`<task>@<axis>=<level>`) runs its seeds."""
+        return self.variation.get("base", self.name)
 
     @property
     def action_dim(self) -> int:
@@ -270,6 +280,8 @@ class TaskSpec:
             "env": env, "observations": obs, "actions": acts, "failure_terms": list(self.failure_terms),
             "failure_when": {k: {"key": f.key, "index": f.index, "outside": list(f.outside)} for k, f in self.failure_when.items()},
             "expert": self.expert,
+            **({"variations": self.variations} if self.variations else {}),
+            **({"variation": self.variation} if self.variation else {}),
         }
 
 
@@ -382,9 +394,30 @@ def _parse_index(value: Any, where: str, field: str) -> tuple[int, int] | None:
     raise UserError(f"expected [start, end] with 0 <= start < end, got {value!r}", where=where, field=field)
 
 
+def _parse_variations(r: _Reader) -> dict[str, Any]:
+    """`variations: {axes: <set>, levels: {axis: [level, ...]}}`; the registry checks the
+    names when a run asks for them (`variation.task_axes`)."""
+    if not r.data:
+        r.finish()
+        return {}
+    axes = r.get("axes", str)
+    lv = r.sub("levels")
+    levels = {}
+    for axis in list(lv.data):
+        names = lv.get(axis, list)
+        if not isinstance(axis, str) or not names or not all(isinstance(n, str) and re.match(r"^[A-Za-z0-9_\-]+$", n) for n in names):
+            raise UserError(f"expected a non-empty list of level names (letters, digits, '_', '-'), got {names!r}",
+                            where=r.where, field=lv.field(str(axis)))
+        levels[axis] = list(names)
+    r.finish()
+    return {"axes": axes, "levels": levels}
+
+
 def _parse_task(r: _Reader) -> TaskSpec:
     name = r.get("name", str)
-    if not re.match(r"^[A-Za-z0-9_\-]+$", name):
+    variation = dict(r.get("variation", dict, {}))  # set by variation.derive (Ray shards carry it), never by a card author
+    derived = bool(variation) and name == f"{variation.get('base')}@{variation.get('axis')}={variation.get('level')}"
+    if not derived and not re.match(r"^[A-Za-z0-9_\-]+$", name):
         raise UserError(f"task name {name!r} may hold only letters, digits, '_' and '-'", where=r.where, field=r.field("name"))
     env = _parse_env(r.sub("env"))
     obs_r = r.sub("observations")
@@ -458,6 +491,8 @@ def _parse_task(r: _Reader) -> TaskSpec:
         failure_when=failure_when,
         expert=r.get("expert", str, None),
         source=r.where,
+        variations=_parse_variations(r.sub("variations", {})),
+        variation=variation,
     )
     r.finish()
     return spec

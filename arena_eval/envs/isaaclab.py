@@ -32,6 +32,8 @@ from ..specs import TaskSpec
 from .. import registry
 from .assets import ensure_asset_root
 from .base import GymVectorAPI, StepResult
+from .vary_env import apply_variation, quat_mul, yaw_quat
+from ..variation import perturb_start
 
 _APP = None  # Isaac Sim app launcher, started at most once per process
 
@@ -143,6 +145,7 @@ class IsaacLabVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
         cfg.seed = int(seed)
         for key, value in task.env.cfg.items():
             _set_dotted(cfg, key, value, task)
+        apply_variation(cfg, task)  # a sweep level's scene (colours, camera, distractors, ...)
         # Isaac Lab times out when episode_length_buf >= ceil(episode_length_s / step_dt);
         # half a step below max_steps makes that exactly max_steps control steps.
         step_dt = cfg.sim.dt * cfg.decimation
@@ -281,7 +284,8 @@ class IsaacLabVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
             return self._last_obs, []
         sampler = registry.sampler(self.task.env.start_state) if self.task.env.start_state else None
         if sampler is not None:
-            states = [sampler(np.random.default_rng(int(s)), self.cfg) for s in seeds]
+            states = [perturb_start(sampler(np.random.default_rng(int(s)), self.cfg), self.task.variation, int(s))
+                      for s in seeds]
             self.env._reset_idx(self._ids(env_ids))
             self._write_states(env_ids, states)
             init = [_flatten(s) for s in states]
@@ -315,6 +319,10 @@ class IsaacLabVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
                 off = st[asset_name].get("root_pos_offset", {})
                 for axis, value in off.items():
                     root[row, "xyz".index(axis)] += float(value)
+                yaw = st[asset_name].get("root_yaw", {}).get("z")
+                if yaw:  # a placement level's turn about z (xyzw quaternion)
+                    q = quat_mul(yaw_quat(float(yaw)), root[row, 3:7].tolist())
+                    root[row, 3:7] = torch.tensor(q, dtype=root.dtype, device=root.device)
             root[:, :3] += self.env.scene.env_origins[ids]
             asset.write_root_pose_to_sim_index(root_pose=root, env_ids=ids)
             asset.write_root_velocity_to_sim_index(
@@ -329,6 +337,8 @@ class IsaacLabVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
                 for field, buf in (("joint_pos", pos), ("joint_vel", vel)):
                     for jname, value in st[asset_name].get(field, {}).items():
                         buf[row, names.index(jname)] = float(value)
+                for jname, value in st[asset_name].get("joint_pos_offset", {}).items():
+                    pos[row, names.index(jname)] += float(value)
             asset.write_joint_position_to_sim_index(position=pos, env_ids=ids)
             asset.write_joint_velocity_to_sim_index(velocity=vel, env_ids=ids)
             # Hold the start pose: stale targets from the last episode would yank the joints.

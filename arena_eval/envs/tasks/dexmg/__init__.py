@@ -3,6 +3,7 @@ dexterous hands and two Panda arms. Env cfgs (`env_cfg.py`), start states (`star
 scripted experts (`expert.py`) and robots (`robot.py`); importing registers the family."""
 
 from ....registry import register_family
+from .axes import DEXMG_AXES
 from .starts import dexmg_table
 
 register_family(
@@ -19,5 +20,6 @@ register_family(
         "dexmg_gr1_box_sort": f"{__name__}.expert:DexMGGR1BoxSort",
         "dexmg_panda_lift_tray": f"{__name__}.expert:DexMGPandaLiftTray",
     },
+    axes=DEXMG_AXES,
     assets=f"{__name__}.robot:build_assets",
 )

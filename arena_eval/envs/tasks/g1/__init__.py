@@ -3,6 +3,7 @@ start states (`starts.py`), scripted experts (`expert.py`) and the robot (`robot
 Importing registers the family."""
 
 from ....registry import register_family
+from .axes import G1_AXES
 from .starts import g1_table
 
 register_family(
@@ -20,4 +21,5 @@ register_family(
         "g1_locomanip_pick_place": f"{__name__}.expert:G1LocomanipPickPlace",
     },
     assets=f"{__name__}.robot:build_assets",
+    axes={"g1": G1_AXES},
 )

@@ -5,6 +5,7 @@ scripted experts (`expert.py`), robot and kitchen (`robot.py`, `kitchen.py`); im
 registers the family."""
 
 from ....registry import register_family
+from .axes import ROBOCASA_AXES
 from .starts import robocasa_counter_object, robocasa_door_open, robocasa_kitchen
 
 register_family(
@@ -30,5 +31,6 @@ register_family(
         "robocasa_press_button": f"{__name__}.expert:PressButton",
         "robocasa_pick_place": f"{__name__}.expert:PickPlace",
     },
+    axes=ROBOCASA_AXES,
     assets=f"{__name__}.kitchen:build_assets",
 )
