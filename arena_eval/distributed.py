@@ -316,7 +316,9 @@ class RayBackend:
         kw: dict[str, Any] = {"runtime_env": runtime_env, "log_to_driver": False, "include_dashboard": False}
         try:
             if address == "local":
-                ray.init(num_cpus=num_cpus, **kw)
+                # address="local": always a new cluster, never one that `ray start` left running
+                # on this machine (ray.init() alone would join that, with its code and CPUs).
+                ray.init(address="local", num_cpus=num_cpus, **kw)
             else:
                 ray.init(address=address, **kw)
         except ConnectionError as e:

@@ -137,13 +137,13 @@ print(" ".join(e["policy"] + ":" + ",".join(e.get("tasks") or []) for e in load_
     test)
         setup_venv; ensure_assets; ensure_chromium
         cd "$REPO"
-        # Test modules spread over xdist workers (tests/conftest.py groups and orders them);
+        # Test modules spread over xdist workers (tests/conftest.py schedules them);
         # pass -n 0 to run them in this process, or -n N for N workers.
         xdist=()
         case " $* " in
             *" -n "*|*" -n="*|*" --numprocesses"*|*" -p no:xdist "*) ;;
             *) cores="$(nproc 2>/dev/null || echo 2)"
-               xdist=(-n "$(( cores < 2 ? 2 : (cores > 4 ? 4 : cores) ))" --dist loadgroup) ;;
+               xdist=(-n "$(( cores < 2 ? 2 : (cores > 4 ? 4 : cores) ))" --dist loadfile) ;;
         esac
         say "running the tests (unit tests and real Isaac Lab runs in subprocesses, ${xdist[1]:-no} xdist workers)"
         PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" -m pytest "${xdist[@]}" "$@" ;;

@@ -1,9 +1,10 @@
 """The worker backend on real Isaac Lab (kit-less, CPU, Newton's MuJoCo C solver): each slot
 is its own world, so 1 and 2 workers give identical start states, identical outcomes and
 identical camera frames for the same planned episodes (the 1-worker runs render at every
-step, the 2-worker runs only the frames read: the videos equal), and the scripted experts succeed on
+step, the 2-worker runs only the frames read: the videos equal), recorded datasets are the
+same whether the cameras render at every step or only when read, and the scripted experts succeed on
 the tasks that failed on this solver before the Newton patches (g1_lift: the fixed-base
-root applied twice; open_drawer: stale collision bounding boxes). Slow: four short runs."""
+root applied twice; open_drawer: stale collision bounding boxes). Slow: six short runs."""
 
 from __future__ import annotations
 
@@ -71,3 +72,31 @@ def test_camera_frames_rendered_on_demand_are_the_same_in_either_run(runs, suite
         assert a.shape == b.shape and a.shape[0] == steps  # the start frame plus every step but the last
         assert np.array_equal(a, b)
         assert a.std() > 10  # a scene, not a blank frame
+
+
+def record(out: Path, every_step: bool) -> Path:
+    proc = subprocess.run(
+        [sys.executable, "scripts/record.py", "--suite", "g1", "--tasks", "g1_lift", "--policy", "scripted",
+         "--num-envs", "1", "--episodes", "1", "--seed", "29", "--out", str(out), "--no-progress"],
+        cwd=ROOT, capture_output=True, text=True, timeout=1800,
+        env={**os.environ, "ARENA_EVAL_RENDER_EVERY_STEP": "1" if every_step else "0"},
+    )
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    return out / "g1_lift"
+
+
+def test_recorded_datasets_are_the_same_with_rendering_at_every_step(tmp_path):
+    from arena_eval.dataset import LeRobotDataset
+
+    a, b = LeRobotDataset(record(tmp_path / "every", True)), LeRobotDataset(record(tmp_path / "on-demand", False))
+    assert len(a) == len(b) == 1 and a.episodes == b.episodes and a.info == b.info
+    ea, eb = a.load(0), b.load(0)
+    assert sorted(ea) == sorted(eb) and any(k.startswith("video.") for k in ea)
+    for key in ea:
+        if key == "annotation":
+            assert ea[key] == eb[key]
+        else:
+            assert np.array_equal(ea[key], eb[key]), key
+    assert all(ea[k].std() > 10 for k in ea if k.startswith("video."))  # a scene, not a blank frame
+    outcomes = [json.loads((d.root / "meta" / "arena_eval.json").read_text())["episodes"] for d in (a, b)]
+    assert outcomes[0] == outcomes[1] and outcomes[0][0]["outcome"] == "success"
