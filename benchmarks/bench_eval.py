@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 import time
 from pathlib import Path
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0, help="run seed of the plan")
     p.add_argument("--workers", type=int, default=None, help="worker processes of the new backend (default: available cores)")
     p.add_argument("--old-envs", type=int, default=4, help="envs in one process on the MJWarp backend (default 4)")
+    p.add_argument("--json", type=Path, default=None, help="also write the figures to this file (bench_eval_table.py)")
     a = p.parse_args(argv)
     for name in ("episodes", "old_envs") + (("workers",) if a.workers is not None else ()):
         if getattr(a, name) < 1:
@@ -93,6 +95,15 @@ def main(argv: list[str] | None = None) -> int:
           f"old {sum(r.outcome == 'success' for r in old['records'].values())}/{n}; "
           f"start states identical {same_start}/{n}; outcomes agree {agree}/{n}")
     print(f"speedup {new['fps'] / old['fps']:.2f}")
+    if a.json:
+        succ = {k: sum(r.outcome == "success" for r in d["records"].values()) for k, d in (("new", new), ("old", old))}
+        errors = sum(r.outcome == "error" for d in (new, old) for r in d["records"].values())
+        a.json.write_text(json.dumps({
+            "suite": a.suite, "task": task.name, "episodes": n, "seed": a.seed, "policy": a.policy, "workers": workers,
+            "old_envs": a.old_envs, "new_fps": new["fps"], "old_fps": old["fps"], "speedup": new["fps"] / old["fps"],
+            "new_wall_s": new["wall"], "old_wall_s": old["wall"], "new_success": succ["new"], "old_success": succ["old"],
+            "same_start": same_start, "agree": agree, "errors": errors,
+        }, indent=1) + "\n")
     return 0
 
 

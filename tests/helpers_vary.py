@@ -1,8 +1,10 @@
-"""Run as a script by tests/test_isaaclab_vary.py (one simulator per process): build a task
-of a suite under one variation level on a backend, start the given seeds in slots 0..n-1,
-read every slot's observation (camera frames included) and start state, save them as .npz.
+"""Run as a script by tests/test_isaaclab_vary.py: build a task of a suite under a variation
+level on a backend, start the given seeds in slots 0..n-1, read every slot's observation
+(camera frames included) and start state, save them as .npz. Several levels (separated by
+";") are built one after the other in this process (the in-process backend), each saved to
+OUT with the level's index before ".npz" (OUT.0.npz, OUT.1.npz, ...).
 
-    python tests/helpers_vary.py SUITE TASK AXIS=LEVEL|nominal BACKEND NUM_ENVS SEED[,SEED...] OUT.npz
+    python tests/helpers_vary.py SUITE TASK AXIS=LEVEL|nominal[;...] BACKEND NUM_ENVS SEED[,SEED...] OUT.npz
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def main(suite: str, task: str, level: str, backend: str, num_envs: str, seeds: str, out: str) -> None:
+def main(suite: str, task: str, levels: str, backend: str, num_envs: str, seeds: str, out: str) -> None:
+    if ";" not in levels:
+        return build(suite, task, levels, backend, num_envs, seeds, out)
+    for i, level in enumerate(levels.split(";")):
+        build(suite, task, level, backend, num_envs, seeds, out.removesuffix(".npz") + f".{i}.npz")
+
+
+def build(suite: str, task: str, level: str, backend: str, num_envs: str, seeds: str, out: str) -> None:
     import dataclasses
 
     from arena_eval import variation as V
