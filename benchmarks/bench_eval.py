@@ -91,12 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  episode {ep.episode} seed {ep.seed}: new {rn.outcome} ({rn.reason}, {rn.steps} steps), "
               f"old {ro.outcome} ({ro.reason}, {ro.steps} steps)")
     n = len(plan)
-    print(f"{task.name}: success new {sum(r.outcome == 'success' for r in new['records'].values())}/{n}, "
-          f"old {sum(r.outcome == 'success' for r in old['records'].values())}/{n}; "
+    succ = {k: sum(r.outcome == "success" for r in d["records"].values()) for k, d in (("new", new), ("old", old))}
+    print(f"{task.name}: success new {succ['new']}/{n}, old {succ['old']}/{n}; "
           f"start states identical {same_start}/{n}; outcomes agree {agree}/{n}")
     print(f"speedup {new['fps'] / old['fps']:.2f}")
     if a.json:
-        succ = {k: sum(r.outcome == "success" for r in d["records"].values()) for k, d in (("new", new), ("old", old))}
         errors = sum(r.outcome == "error" for d in (new, old) for r in d["records"].values())
         a.json.write_text(json.dumps({
             "suite": a.suite, "task": task.name, "episodes": n, "seed": a.seed, "policy": a.policy, "workers": workers,
