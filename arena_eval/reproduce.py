@@ -7,8 +7,8 @@ Each shipped checkpoint keeps its recipe beside it, `checkpoints/<name>/recipe.y
              only_success: true, action_noise: 0.3}
     train: {steps: 3000, n_action_steps: 1}
 
-`scripts/reproduce_checkpoint.py <name> --out DIR` writes `DIR/data/<task>/` (record.py) and
-`DIR/model/` (train_small.py, with its policy card), each step as its own process (Isaac
+`scripts/reproduce_checkpoint.py <name> --out DIR` writes `DIR/data/<task>/` for each task
+(record.py) and `DIR/model/` (train_small.py on all of them, with its policy card), each step as its own process (Isaac
 Lab holds one simulation per process), and prints the evaluation command. `--episodes` and
 `--steps` shrink a recipe for a quick check of the pipeline.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,8 @@ CHECKPOINTS = REPO_ROOT / "checkpoints"
 RECORD_FIELDS = {"suite": str, "tasks": list, "policy": str, "episodes": int, "num_envs": int, "seed": int,
                  "only_success": bool, "action_noise": float}
 TRAIN_FIELDS = {"steps": int, "batch": int, "lr": float, "seed": int, "holdout": int, "n_action_steps": int,
-                "denoising_steps": int, "threads": int, "no_video": bool, "init": str}
+                "denoising_steps": int, "threads": int, "no_video": bool, "init": str, "image_size": int,
+                "vision_width": int, "vision_layers": int, "exclude": list}
 
 
 def load_recipe(name_or_path: str) -> dict[str, dict[str, Any]]:
@@ -57,8 +59,9 @@ def load_recipe(name_or_path: str) -> dict[str, dict[str, Any]]:
     for key in ("suite", "tasks", "policy", "episodes", "seed"):
         if key not in data["record"]:
             raise UserError("missing", where=str(path), field=f"record.{key}")
-    if len(data["record"]["tasks"]) != 1:
-        raise UserError("expected exactly one task (one dataset, one checkpoint)", where=str(path), field="record.tasks")
+    if not data["record"]["tasks"] or not all(isinstance(t, str) for t in data["record"]["tasks"]):
+        raise UserError("expected a list of task names (one dataset each, one checkpoint for all)", where=str(path),
+                        field="record.tasks")
     return data
 
 
@@ -80,12 +83,11 @@ def commands(recipe: dict[str, dict[str, Any]], out: Path, episodes: int | None 
     """The record and train commands of a recipe, writing under `out`."""
     rec = dict(recipe["record"], **({"episodes": episodes} if episodes else {}))
     train = dict(recipe["train"], **({"steps": steps} if steps is not None else {}))
-    task = rec["tasks"][0]
     py = sys.executable
+    data = [arg for task in rec["tasks"] for arg in ("--data", str(out / "data" / task))]
     return [
         [py, str(REPO_ROOT / "scripts" / "record.py"), *_flags(rec), "--out", str(out / "data"), "--no-progress"],
-        [py, str(REPO_ROOT / "scripts" / "train_small.py"), "--data", str(out / "data" / task),
-         "--out", str(out / "model"), *_flags(train)],
+        [py, str(REPO_ROOT / "scripts" / "train_small.py"), *data, "--out", str(out / "model"), *_flags(train)],
     ]
 
 
@@ -103,12 +105,17 @@ def main(argv: list[str] | None = None) -> int:
         value = getattr(a, name)
         if value is not None and value < (1 if name == "episodes" else 0):
             raise UserError(f"expected an integer >= {1 if name == 'episodes' else 0}, got {value}", field="--" + name)
+    walls = []
     for cmd in commands(recipe, a.out, a.episodes, a.steps):
         print("+ " + " ".join(cmd[1:]), flush=True)
+        t0 = time.perf_counter()
         proc = subprocess.run(cmd, cwd=REPO_ROOT)
+        walls.append(time.perf_counter() - t0)
         if proc.returncode != 0:
             return proc.returncode
+    print(f"reproduce: recorded in {walls[0] / 60:.1f} min, trained in {walls[1] / 60:.1f} min "
+          f"({sum(walls) / 60:.1f} min in all)", flush=True)
     rec = recipe["record"]
-    print(f"evaluate: scripts/evaluate.py --suite {rec['suite']} --tasks {rec['tasks'][0]} "
+    print(f"evaluate: scripts/evaluate.py --suite {rec['suite']} --tasks {','.join(rec['tasks'])} "
           f"--policy {a.out / 'model' / 'policy.yaml'} --episodes 20 --seed 0", flush=True)
     return 0

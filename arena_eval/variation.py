@@ -16,7 +16,10 @@ offers (`variations: {axes: <set>, levels: {axis: [level, ...]}}`). A level is d
 - `policy`: `obs_noise` (sigma on every state key the env provides), `action_noise` (sigma
   on every action sent) and `latency` (steps an action waits before it is sent), applied
   between the policy and the env by the runner (`PolicySide`) with generators drawn from the
-  episode seed and the axis.
+  episode seed and the axis; and the ablations of what a policy is told or shown:
+  `blank_video` (every camera frame it reads is black) and `instruction` (it is given this
+  instruction instead of the task's), which ask whether a policy uses its camera and reads
+  its instruction.
 
 `--vary AXIS=LEVEL[,LEVEL...]` turns each task into the nominal task plus one derived task
 per level, named `<task>@<axis>=<level>`, with the nominal task's seeds (`TaskSpec.base_name`),
@@ -34,11 +37,12 @@ from typing import Any, Mapping
 import numpy as np
 
 from .errors import UserError
+from .specs import ANNOTATION_KEY
 
 NOMINAL = "nominal"
 KINDS = ("visual", "physical", "policy")
 START_FIELDS = ("root_pos_offset", "root_yaw", "joint_pos_offset")
-POLICY_PARAMS = ("obs_noise", "action_noise", "latency")
+POLICY_PARAMS = ("obs_noise", "action_noise", "latency", "blank_video", "instruction")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +50,7 @@ class Level:
     cfg: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     parts: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     start: Mapping[str, Mapping[str, Mapping[str, Any]]] = dataclasses.field(default_factory=dict)
-    policy: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    policy: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     doc: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -189,6 +193,8 @@ class PolicySide:
         self.obs_sigma = float(p.get("obs_noise", 0.0))
         self.act_sigma = float(p.get("action_noise", 0.0))
         self.latency = int(p.get("latency", 0))
+        self.blank = bool(p.get("blank_video", False))
+        self.instruction = p.get("instruction")
         self.constant = set(constant_keys)
         self.obs_rng: list[np.random.Generator | None] = [None] * num_envs
         self.act_rng: list[np.random.Generator | None] = [None] * num_envs
@@ -210,9 +216,15 @@ class PolicySide:
 
     def observe(self, batch: dict[str, Any], slots: np.ndarray) -> dict[str, Any]:
         """The batch the policy sees ([B, T, D] state keys), noisy; row i is slot slots[i]."""
-        if self.obs_sigma <= 0:
+        if self.obs_sigma <= 0 and not self.blank and self.instruction is None:
             return batch
         out = dict(batch)
+        if self.blank:
+            out.update({k: np.zeros_like(v) for k, v in batch.items() if k.startswith("video.")})
+        if self.instruction is not None:
+            out[ANNOTATION_KEY] = [str(self.instruction)] * len(batch[ANNOTATION_KEY])
+        if self.obs_sigma <= 0:
+            return out
         keys = sorted(k for k in batch if k.startswith("state.") and k not in self.constant)
         for k in keys:
             arr = np.array(batch[k], dtype=np.float32, copy=True)

@@ -126,3 +126,59 @@ def test_fan_in_init_redraws_the_per_embodiment_maps_reproducibly():
             assert torch.equal(mod.W, b.get_submodule(name).W)
     changed = {n for n, p in a.named_parameters() if not torch.equal(p, before[n])}
     assert changed and all(n.endswith(".W") for n in changed)  # nothing but the maps' weights
+
+
+@pytest.fixture(scope="module")
+def two_tasks(tmp_path_factory) -> tuple[Path, Path]:
+    """Two datasets with the same keys (a camera, a privileged key) in which the instruction
+    alone decides the action's sign: one checkpoint must read it to fit both."""
+    roots = []
+    for name, sign in (("up", 1.0), ("down", -1.0)):
+        root = tmp_path_factory.mktemp("tasks") / name
+        w = LeRobotWriter(root, fps=20, state={"state.s": 1, "state.secret": 1}, action={"action.a": 1},
+                          video={"video.cam": (32, 32, 3)})
+        rng = np.random.default_rng(1 if sign > 0 else 2)
+        for _ in range(6):
+            s = rng.uniform(-1, 1, (30, 1)).astype(np.float32)
+            frames = np.full((30, 32, 32, 3), 90, np.uint8)
+            w.add_episode(f"move {name}", {"state.s": s, "state.secret": s.copy()},
+                          {"action.a": (sign * 0.5 + 0.1 * s).astype(np.float32)}, {"video.cam": frames})
+        w.close()
+        roots.append(root)
+    return roots[0], roots[1]
+
+
+def test_one_checkpoint_on_two_tasks_reads_the_instruction(two_tasks, tmp_path):
+    up, down = two_tasks
+    card = train([up, down], tmp_path / "both", steps=500, batch=32, lr=2e-3, threads=1, holdout=1, image_size=42,
+                 vision_width=32, vision_layers=1, exclude=("state.secret",), progress=False)
+    spec = load_policy(str(card))
+    assert set(spec.params["state"]) == {"state.s"} and set(spec.params["video"]) == {"video.cam"}
+    log = json.loads((card.parent / "train.json").read_text())
+    assert log["holdout_episodes"] == [[5], [5]] and log["exclude"] == ["state.secret"]
+    eagle = json.loads((card.parent / "processor" / "config.json").read_text())
+    assert eagle["force_image_size"] == 42 and eagle["vision_config"]["num_hidden_layers"] == 1
+    policy = make_policy(spec)
+    mse = {}
+    for data, own, other in ((up, "move up", "move down"), (down, "move down", "move up")):
+        ds = LeRobotDataset(data)
+        ep = ds.load(5)
+        for told in (own, other):
+            ep["annotation"] = told
+            pred = rollout_one(policy, ep)
+            mse[(data.name, told == own)] = float(np.mean((pred - ep["action.a"]) ** 2))
+    for name in ("up", "down"):
+        assert mse[(name, True)] < 0.25 * mse[(name, False)], mse
+
+
+def rollout_one(policy, ep):
+    from arena_eval.open_loop import rollout
+
+    return rollout(policy, ep, seed=0)["action.a"]
+
+
+def test_datasets_trained_together_must_record_the_same_keys(data, two_tasks, tmp_path):
+    r = _run("train_small.py", "--data", str(two_tasks[0]), "--data", str(data), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "records other keys" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    r = _run("train_small.py", "--data", str(two_tasks[0]), "--exclude", "state.nope", "--out", str(tmp_path / "p"))
+    assert r.returncode == 2 and "--exclude" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -24,7 +24,7 @@ def test_every_gated_checkpoint_has_a_recipe_for_its_tasks(entry):
     recipe = load_recipe(name)
     rec = recipe["record"]
     assert rec["suite"] == entry["suite"]
-    assert rec["tasks"][0] in (entry.get("tasks") or [t.name for t in load_suite(rec["suite"]).tasks])
+    assert set(rec["tasks"]) == set(entry.get("tasks") or [t.name for t in load_suite(rec["suite"]).tasks])
     assert rec["policy"] == "scripted" and rec["only_success"] is True
     assert (CHECKPOINTS / name / "train.json").is_file()
 
@@ -40,12 +40,24 @@ def test_commands_record_then_train(tmp_path):
     assert train[train.index("--steps") + 1] == "2" and train[train.index("--n-action-steps") + 1] == "1"
 
 
+def test_a_recipe_of_two_tasks_trains_one_checkpoint_on_both(tmp_path):
+    recipe = load_recipe("small-gr00t-kitchen-vision")
+    rec, train = commands(recipe, tmp_path)
+    tasks = rec[rec.index("--tasks") + 1].split(",")
+    assert len(tasks) == 2
+    assert [train[i + 1] for i, x in enumerate(train) if x == "--data"] == [str(tmp_path / "data" / t) for t in tasks]
+    # trained without the privileged fixture state the scripted expert read
+    assert train[train.index("--exclude") + 1] == "state.fixture_pos,state.fixture_joints"
+
+
 @pytest.mark.parametrize("text,field", [
     ("record: {suite: smoke}\n", "'train'"),
     ("record: {suite: smoke, policy: scripted, episodes: 2, seed: 1}\ntrain: {}\n", "record.tasks"),
     ("record: {suite: smoke, tasks: [a], policy: scripted, episodes: x, seed: 1}\ntrain: {}\n", "record.episodes"),
     ("record: {suite: smoke, tasks: [a], policy: scripted, episodes: 2, seed: 1}\ntrain: {stepz: 3}\n", "train.stepz"),
-    ("record: {suite: smoke, tasks: [a, b], policy: scripted, episodes: 2, seed: 1}\ntrain: {}\n", "record.tasks"),
+    ("record: {suite: smoke, tasks: [], policy: scripted, episodes: 2, seed: 1}\ntrain: {}\n", "record.tasks"),
+    ("record: {suite: smoke, tasks: [a], policy: scripted, episodes: 2, seed: 1}\ntrain: {exclude: state.x}\n",
+     "train.exclude"),
 ])
 def test_bad_recipes_name_the_field(tmp_path, text, field):
     path = tmp_path / "recipe.yaml"

@@ -12,7 +12,8 @@ from arena_eval.specs import load_suite
 
 def test_card_names_registered_samplers_and_experts():
     suite = load_suite("robocasa")
-    assert [t.name for t in suite.tasks] == ["open_drawer", "close_single_door", "coffee_press_button", "pnp_counter_to_cab"]
+    assert [t.name for t in suite.tasks] == ["open_drawer", "close_single_door", "coffee_press_button", "pnp_counter_to_cab",
+                                             "open_drawer_wide", "coffee_press_button_wide"]
     for t in suite.tasks:
         assert t.env.start_state in registry.samplers()
         assert t.expert in registry.expert_names()
@@ -21,13 +22,17 @@ def test_card_names_registered_samplers_and_experts():
 
 
 def test_start_states_depend_on_the_seed_only():
-    for name in ("robocasa_kitchen", "robocasa_door_open", "robocasa_counter_object"):
+    for name in ("robocasa_kitchen", "robocasa_door_open", "robocasa_counter_object", "robocasa_kitchen_wide"):
         fn = registry.sampler(name)
         a, b = fn(np.random.default_rng(7), None), fn(np.random.default_rng(7), None)
         assert a == b
         assert a != fn(np.random.default_rng(8), None)
+        jitter = L.FIXTURE_JITTER_WIDE if name.endswith("_wide") else L.FIXTURE_JITTER
         off = a["kitchen"]["root_pos_offset"]
-        assert abs(off["x"]) <= L.FIXTURE_JITTER and abs(off["y"]) <= L.FIXTURE_JITTER
+        assert abs(off["x"]) <= jitter and abs(off["y"]) <= jitter
+    wide = [registry.sampler("robocasa_kitchen_wide")(np.random.default_rng(s), None)["kitchen"]["root_pos_offset"]
+            for s in range(200)]
+    assert max(abs(o["x"]) for o in wide) > 0.07 and max(abs(o["y"]) for o in wide) > 0.07
     door = registry.sampler("robocasa_door_open")(np.random.default_rng(3), None)
     assert L.DOOR_OPEN[0] <= door["kitchen"]["joint_pos"]["door_joint"] <= L.DOOR_OPEN[1]
 

@@ -77,8 +77,10 @@ def test_the_gate_fails_a_degraded_checkpoint(entry, tmp_path):
     run = tmp_path / "run"
     py = sys.executable
     # The first 24 episodes of the baseline's plan are plenty to show a broken checkpoint (and
-    # keep CI short: a degraded policy fails every episode by the time limit, the longest way).
-    ev = subprocess.run(evaluate_command(entry, str(card), run, episodes=min(entry["episodes"], 24)), cwd=ROOT,
+    # keep CI short: a degraded policy fails every episode by the time limit, the longest way);
+    # an entry may ask for fewer (degrade_episodes: a camera policy's episodes cost more).
+    n = min(entry["episodes"], entry.get("degrade_episodes", 24))
+    ev = subprocess.run(evaluate_command(entry, str(card), run, episodes=n), cwd=ROOT,
                         capture_output=True, text=True, timeout=1800)
     assert ev.returncode == 0, ev.stderr[-3000:]
     dirty = ["--allow-dirty-baseline"] if entry.get("allow_dirty_baseline") else []

@@ -21,7 +21,7 @@ from arena_eval.runner import make_plan
 from arena_eval.specs import load_suite, parse_suite, task_from_card
 
 ROOT = Path(__file__).resolve().parents[1]
-EMBEDDED = {"g1": 3, "dexmg": 3, "robocasa": 4}
+EMBEDDED = {"g1": 3, "dexmg": 3, "robocasa": 6}
 
 
 def g1_lift():
@@ -310,3 +310,32 @@ def test_report_and_compare_show_the_sweep(tmp_path):
     compare_runs([run, other], tmp_path / "cmp")
     cmp = (tmp_path / "cmp" / "compare.md").read_text()
     assert "## Robustness sweep: sweep" in cmp and "## Robustness sweep: other" in cmp
+
+
+def test_instruction_levels_give_another_task_of_the_suite_its_own_words():
+    suite = load_suite("robocasa")
+    words = {t.name: t.instruction for t in suite.tasks}
+    for t in suite.tasks:
+        axis = V.task_axes(t).get("instruction")
+        if axis is None:
+            continue
+        for level in axis.levels.values():
+            text = level.policy["instruction"]
+            assert text in words.values() and text != t.instruction, (t.name, text)
+
+
+def test_ablations_blank_the_frames_and_swap_the_instruction_the_policy_sees():
+    from arena_eval.specs import ANNOTATION_KEY
+
+    batch = {"video.cam": np.full((2, 1, 4, 4, 3), 200, np.uint8), "state.arm": np.ones((2, 1, 3), np.float32),
+             ANNOTATION_KEY: ["open the drawer"] * 2}
+    blank = V.PolicySide({"axis": "camera_input", "policy": {"blank_video": True}}, 2)
+    blank.reset([0, 1], [1, 2])
+    out = blank.observe(batch, np.array([0, 1]))
+    assert not out["video.cam"].any() and out["video.cam"].shape == (2, 1, 4, 4, 3)
+    assert out[ANNOTATION_KEY] == batch[ANNOTATION_KEY] and out["state.arm"] is batch["state.arm"]
+    assert batch["video.cam"].all()  # the env's own frames are untouched
+    swap = V.PolicySide({"axis": "instruction", "policy": {"instruction": "press the button"}}, 2)
+    swap.reset([0, 1], [1, 2])
+    out = swap.observe(batch, np.array([0, 1]))
+    assert out[ANNOTATION_KEY] == ["press the button"] * 2 and out["video.cam"] is batch["video.cam"]

@@ -112,5 +112,17 @@ def policy_side() -> list[Axis]:
     ]
 
 
+def ablations(instructions: dict[str, str]) -> list[Axis]:
+    """What a policy is shown and told, for the question whether it uses them: `camera_input`
+    blanks every frame it reads; `instruction` gives it another task's instruction (level:
+    the other task's name) in the same scene."""
+    return [
+        Axis("camera_input", "policy", {"blank": Level(policy={"blank_video": True})},
+             "every camera frame the policy reads is black (the simulator still renders it)"),
+        Axis("instruction", "policy", {name: Level(policy={"instruction": text}) for name, text in instructions.items()},
+             "the policy is given another task's instruction: " + "; ".join(f"{n}: {t!r}" for n, t in instructions.items())),
+    ]
+
+
 def axis_set(*axes: Axis) -> dict[str, Axis]:
     return {a.name: a for a in axes}

@@ -96,10 +96,9 @@ def unnormalize(y: np.ndarray, meta: KeyMeta, mode: str, key: str = "") -> np.nd
 # Images.
 
 
-def preprocess_images(
-    frames: np.ndarray, size: int, crop_scale: float, mean: Sequence[float], std: Sequence[float]
-) -> torch.Tensor:
-    """uint8 [N, H, W, 3] -> float32 [N, 3, size, size]."""
+def crop_resize(frames: np.ndarray, size: int, crop_scale: float) -> torch.Tensor:
+    """uint8 [N, H, W, 3] -> uint8 [N, 3, size, size]: the centre crop and resize of the
+    original, back to uint8 as the original's images are."""
     x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255.0
     h, w = x.shape[-2:]
     ch, cw = int(h * crop_scale), int(w * crop_scale)
@@ -107,7 +106,19 @@ def preprocess_images(
     x = x[..., top : top + ch, left : left + cw]
     if (ch, cw) != (size, size):
         x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
-    x = (x * 255).to(torch.uint8).float() / 255.0  # the original goes back to uint8 images here
+    return (x * 255).to(torch.uint8)  # the original goes back to uint8 images here
+
+
+def preprocess_images(
+    frames: np.ndarray, size: int, crop_scale: float, mean: Sequence[float], std: Sequence[float],
+    prepped: bool = False,
+) -> torch.Tensor:
+    """uint8 [N, H, W, 3] -> float32 [N, 3, size, size]. `prepped`: the frames are
+    `crop_resize`'s output already, as uint8 [N, size, size, 3] (training keeps them so)."""
+    if prepped:
+        x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255.0
+    else:
+        x = crop_resize(frames, size, crop_scale).float() / 255.0
     m = torch.tensor(mean, dtype=torch.float32)[:, None, None]
     s = torch.tensor(std, dtype=torch.float32)[:, None, None]
     return (x - m) / s
@@ -271,6 +282,7 @@ class Gr00tProcessor:
         self.max_state_dim, self.action_dim = max_state_dim, action_dim
         self.image_mean, self.image_std = list(image_mean), list(image_std)
         self.crop_scale = crop_scale
+        self.frames_prepped = False  # training sets it: frames come through `crop_resize` once
         self.instruction_format = instruction_format
         self.formalize_language = formalize_language
         self.state_horizon = state_horizon
@@ -358,6 +370,7 @@ class Gr00tProcessor:
                 self.crop_scale,
                 self.image_mean,
                 self.image_std,
+                self.frames_prepped,
             )
             for k in self.video
         ]

@@ -54,18 +54,25 @@ _VISION = {
 }
 
 
-def tiny_eagle_config(model_type: str) -> dict[str, Any]:
+def tiny_eagle_config(model_type: str, image_size: int = 28, vision_width: int = 32,
+                      vision_layers: int = 2) -> dict[str, Any]:
+    """The Eagle config at tiny sizes; a camera policy widens the vision tower (image side,
+    SigLIP width and depth; 14-pixel patches as SigLIP's)."""
+    if image_size % _VISION["patch_size"]:
+        raise ValueError(f"image_size {image_size} is not a multiple of the patch size {_VISION['patch_size']}")
+    vision = dict(_VISION, image_size=image_size, hidden_size=vision_width, intermediate_size=2 * vision_width,
+                  num_hidden_layers=vision_layers, num_attention_heads=max(2, vision_width // 32))
     if model_type == N15:
         return {
             "architectures": ["Eagle2_5_VLForConditionalGeneration"],
             "model_type": "eagle_2_5_vl",
             "downsample_ratio": 0.5,
-            "force_image_size": 28,
+            "force_image_size": image_size,
             "mlp_connector_layers": 1,
             "use_pixel_shuffle": False,
             "select_layer": -1,
             "template": "qwen3-chat",
-            "vision_config": dict(_VISION),
+            "vision_config": vision,
             "text_config": {
                 "architectures": ["Qwen3ForCausalLM"],
                 "model_type": "qwen3",
@@ -88,10 +95,10 @@ def tiny_eagle_config(model_type: str) -> dict[str, Any]:
         "architectures": ["Eagle2ChatModel"],
         "model_type": "eagle_chat",
         "downsample_ratio": 0.5,
-        "force_image_size": 28,
+        "force_image_size": image_size,
         "select_layer": -1,
         "template": "qwen2-chat",
-        "vision_config": dict(_VISION),
+        "vision_config": vision,
         "llm_config": {
             "architectures": ["LlamaForCausalLM"],
             "model_type": "llama",
@@ -279,16 +286,20 @@ def write_tiny(
     seed: int = 0,
     num_shards: int = 2,
     with_unused: bool = True,
+    eagle: dict[str, Any] | None = None,
+    extra_text: tuple[str, ...] = (),
     **config_kw: Any,
 ) -> Gr00tModel:
-    """Write a tiny random checkpoint and its processor directory; returns the model written."""
+    """Write a tiny random checkpoint and its processor directory; returns the model written.
+    `eagle` overrides the vision sizes (`tiny_eagle_config`); `extra_text` joins the
+    tokenizer's training text (instructions get whole-word tokens)."""
     model_type = ARCHS[arch]
     embodiments = embodiments or {"new_embodiment": SMOKE}
     need_s = max(sum(s.state.values()) for s in embodiments.values())
     need_a = max(sum(s.action.values()) for s in embodiments.values())
     config_kw.setdefault("max_state_dim", max(16, need_s))
     config_kw.setdefault("action_dim", max(8, need_a))
-    write_tiny_processor(processor, tiny_eagle_config(model_type))
+    write_tiny_processor(processor, tiny_eagle_config(model_type, **(eagle or {})), extra_text=extra_text)
     cfg_dict = tiny_config(model_type, **config_kw)
     cfg = parse_config(copy.deepcopy(cfg_dict), "tiny config")
     model = build_random(cfg, load_eagle_config(processor, model_type), seed)

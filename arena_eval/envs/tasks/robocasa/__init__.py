@@ -6,7 +6,7 @@ registers the family."""
 
 from ....registry import register_family
 from .axes import ROBOCASA_AXES
-from .starts import robocasa_counter_object, robocasa_door_open, robocasa_kitchen
+from .starts import robocasa_counter_object, robocasa_door_open, robocasa_kitchen, robocasa_kitchen_wide
 
 register_family(
     "robocasa",
@@ -22,6 +22,7 @@ register_family(
     },
     samplers={
         "robocasa_kitchen": robocasa_kitchen,
+        "robocasa_kitchen_wide": robocasa_kitchen_wide,
         "robocasa_door_open": robocasa_door_open,
         "robocasa_counter_object": robocasa_counter_object,
     },

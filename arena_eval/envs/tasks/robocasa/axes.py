@@ -25,6 +25,8 @@ def _kitchen(obj: str) -> list:
         ax.distractors({"one": [(_CUBE, _SPOTS[0], _RED)], "three": [(_CUBE, p, c) for p, c in zip(_SPOTS, (_RED, _GREEN, _YELLOW))]}),
         ax.init_joints("robot", [ARM_JOINTS[i] for i in (1, 3, 5)]),
         *ax.policy_side(),
+        *ax.ablations({"open_drawer": "open the drawer", "press_button": "press the button on the coffee machine",
+                       "close_door": "close the cabinet door"}),
     ]
 
 

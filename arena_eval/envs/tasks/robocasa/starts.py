@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 
 from ...starts import StartState, uniform
-from .layout import DOOR_OPEN, FIXTURE_JITTER, OBJECT_JITTER
+from .layout import DOOR_OPEN, FIXTURE_JITTER, FIXTURE_JITTER_WIDE, OBJECT_JITTER
 
 
-def _kitchen(rng: np.random.Generator, **joints: float) -> StartState:
-    dx, dy = rng.uniform(-FIXTURE_JITTER, FIXTURE_JITTER, size=2)
+def _kitchen(rng: np.random.Generator, jitter: float = FIXTURE_JITTER, **joints: float) -> StartState:
+    dx, dy = rng.uniform(-jitter, jitter, size=2)
     fixture: dict[str, Any] = {"root_pos_offset": {"x": float(dx), "y": float(dy)}}
     if joints:
         fixture["joint_pos"] = joints
@@ -21,6 +21,11 @@ def _kitchen(rng: np.random.Generator, **joints: float) -> StartState:
 def robocasa_kitchen(rng: np.random.Generator, cfg: Any) -> StartState:
     """Kitchen tasks: the Panda in its ready pose, the fixture jittered in x and y, closed."""
     return _kitchen(rng)
+
+
+def robocasa_kitchen_wide(rng: np.random.Generator, cfg: Any) -> StartState:
+    """As robocasa_kitchen, the fixture within +-8 cm in x and y (the tasks a policy must see)."""
+    return _kitchen(rng, FIXTURE_JITTER_WIDE)
 
 
 def robocasa_door_open(rng: np.random.Generator, cfg: Any) -> StartState:
