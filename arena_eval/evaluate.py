@@ -50,12 +50,20 @@ class EvalConfig:
     verbose: bool = False  # the simulator's start-up output on the console instead of simulator.log
 
 
-def git_info() -> dict[str, Any]:
+def git_info(own: Path | None = None) -> dict[str, Any]:
+    """The clone's revision and whether it has changes; `own` (the run's own output directory,
+    e.g. a new baseline under results/baselines/) does not count as a change."""
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
 
+    spec: list[str] = []
+    if own is not None:
+        try:
+            spec = ["--", ".", f":(exclude){Path(own).resolve().relative_to(REPO_ROOT.resolve())}"]
+        except ValueError:  # outside the clone
+            pass
     try:
-        return {"revision": git("rev-parse", "HEAD") or None, "dirty": bool(git("status", "--porcelain"))}
+        return {"revision": git("rev-parse", "HEAD") or None, "dirty": bool(git("status", "--porcelain", *spec))}
     except (OSError, subprocess.SubprocessError):
         return {"revision": None, "dirty": None}
 
@@ -114,7 +122,7 @@ def build_manifest(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], polic
         "device": devices[0] if len(devices) == 1 else devices,
         "backend": sorted({f"{t.env.backend}:{t.env.app}:{t.env.physics}" for t in cfg.suite.tasks}),
         "versions": {"arena_eval": __version__, "python": platform.python_version(), **isaaclab_versions()},
-        "git": git_info(),
+        "git": git_info(cfg.out),
         "host": {"platform": platform.platform(), "cpus": os.cpu_count()},
     }
 
