@@ -70,7 +70,7 @@ def main() -> int:
     for r in rows:
         what = {"nominal": f"{a.policy} (camera, own instruction)", "blank": "camera blanked",
                 "random": "random policy"}.get(r["level"], f"instruction of {r['level']}")
-        disc = "" if r.get("nominal_only") is None else f"{r['nominal_only']} / {r['level_only']}"
+        disc = "" if r.get("nominal_only") is None else f"{int(r['nominal_only'])} / {int(r['level_only'])}"
         lines.append(f"| {r['task']} | {what} | {r['successes']}/{r['n']} ({pct(r['rate'])}) | "
                      f"[{pct(r['ci_low'])}, {pct(r['ci_high'])}] | {disc} | {pv(r.get('p_mcnemar'))} | {pv(r.get('p_holm'))} |")
     md = "\n".join(lines) + "\n"
