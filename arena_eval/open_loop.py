@@ -113,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"expected comma-separated integers, got {a.episodes!r}", field="--episodes") from None
     else:
         log = Path(spec.source).parent / "train.json"
-        eps = json.loads(log.read_text()).get("holdout_episodes") if log.is_file() else None
+        info = json.loads(log.read_text()) if log.is_file() else {}
+        eps = info.get("holdout_episodes")
+        if eps and isinstance(eps[0], list):  # trained on several datasets: this one's, by name
+            names = [Path(d).name for d in info.get("data", [])]
+            eps = eps[names.index(a.data.name)] if a.data.name in names else None
         eps = eps or list(range(len(ds)))
     bad = [e for e in eps if not 0 <= e < len(ds)]
     if bad:

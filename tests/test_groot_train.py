@@ -169,6 +169,10 @@ def test_one_checkpoint_on_two_tasks_reads_the_instruction(two_tasks, tmp_path):
             mse[(data.name, told == own)] = float(np.mean((pred - ep["action.a"]) ** 2))
     for name in ("up", "down"):
         assert mse[(name, True)] < 0.25 * mse[(name, False)], mse
+    # open-loop evaluation defaults to this dataset's own held-out episodes
+    r = _run("eval_open_loop.py", "--policy", str(card), "--data", str(down), "--out", str(tmp_path / "ol"), "--no-plots")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads((tmp_path / "ol" / "open_loop.json").read_text())["episodes"] == [5]
 
 
 def rollout_one(policy, ep):
