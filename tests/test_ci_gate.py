@@ -88,3 +88,27 @@ def test_shipped_gates_detect_a_25_point_drop_within_their_cap(entry: dict) -> N
     sim = sq.simulate(*sq.paired_probs(rate, 0.25, 0.0), d, 10_000, np.random.default_rng(9))
     power = np.mean(sim["decision"] == 1)
     assert power >= 0.8 - 3 * math.sqrt(0.16 / 10_000), power
+
+
+def test_jobs_run_entries_side_by_side_and_print_each_whole(tmp_path: Path, monkeypatch, capsys) -> None:
+    """--jobs 3: each entry's evaluation output lands in its own log and is printed with its
+    verdict as one block; the exit code is the worst entry's."""
+    import sys
+
+    gate_file = tmp_path / "gate.yaml"
+    names = ["a", "b", "c"]
+    gate_file.write_text(yaml.safe_dump({"gate": [dict(ENTRY, policy=n) for n in names]}))
+
+    def fake_entry(i, e, out, gf, batches, evaluate):
+        for k in range(3):  # three evaluations (batches), each a real process writing to the log
+            assert evaluate([sys.executable, "-c", f"print('eval {e['policy']} batch {k}')"]) == 0
+        return (1 if e["policy"] == "b" else 0), [f"verdict {e['policy']}"]
+
+    monkeypatch.setattr(ci_gate, "run_entry", fake_entry)
+    assert ci_gate.main(["--out", str(tmp_path / "runs"), "--gate-file", str(gate_file), "--jobs", "3"]) == 1
+    out = capsys.readouterr().out
+    for n in names:
+        block = "\n".join([f"eval {n} batch {k}" for k in range(3)] + [f"verdict {n}"])
+        assert block in out, out
+        assert (tmp_path / "runs" / f"{n}.log").read_text().count("batch") == 3
+    assert out.rstrip().endswith("gate: FAILED")
