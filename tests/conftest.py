@@ -28,8 +28,8 @@ def runs(tmp_path_factory):
 _SHARED_RUNS = {"test_isaaclab_smoke.py", "test_ray.py", "test_isaaclab_leaderboard.py"}
 _COST = {
     "smoke-runs": 360, "test_isaaclab_robocasa.py": 180, "test_isaaclab_g1.py": 170,
-    "test_groot_generations.py": 160, "test_isaaclab_dexmg.py": 160, "test_isaaclab_workers.py": 190,
-    "test_serve_isaaclab.py": 75, "test_shipped_checkpoint.py": 70, "test_isaaclab_vary.py": 60, "test_isaaclab_sweep.py": 130,
+    "test_groot_generations.py": 140, "test_isaaclab_dexmg.py": 160, "test_isaaclab_workers.py": 120,
+    "test_serve_isaaclab.py": 75, "test_shipped_checkpoint.py": 70, "test_isaaclab_vary.py": 60, "test_isaaclab_sweep.py": 115,
     "test_groot_train.py": 50, "test_dataset.py": 30, "test_groot_flow.py": 25, "test_ext_family.py": 25,
     "test_newton_patches.py": 18, "test_groot_smoke.py": 15,
 }

@@ -25,8 +25,14 @@ def _run(args: list[str], timeout: int = 900) -> subprocess.CompletedProcess:
     return proc
 
 
-def _tiny(out: Path, version: str, *extra: str) -> Path:
-    _run([str(ROOT / "scripts" / "make_tiny_groot.py"), "--out", str(out), "--version", version, *extra])
+def _tiny(out: Path, version: str, *extra: str, script: bool = False) -> Path:
+    args = ["--out", str(out), "--version", version, *extra]
+    if script:
+        _run([str(ROOT / "scripts" / "make_tiny_groot.py"), *args])
+    else:  # in this process: a process's start-up (torch, transformers) costs more than the checkpoint
+        from arena_eval.policies.groot.tiny_cli import main
+
+        assert main(args) == 0
     return out / "policy.yaml"
 
 
@@ -38,7 +44,7 @@ def _evaluate(card: Path, out: Path, *extra: str) -> list:
 def test_four_generations_on_one_plan_compare_paired(tmp_path):
     runs = {}
     for v in VERSIONS:
-        card = _tiny(tmp_path / f"tiny-{v}", v, "--n-action-steps", "8")
+        card = _tiny(tmp_path / f"tiny-{v}", v, "--n-action-steps", "8", script=v == "n1")  # the script once
         recs = _evaluate(card, tmp_path / f"run-{v}", "--suite", "smoke", "--episodes", "3", "--num-envs", "2")
         assert [r.episode for r in recs] == [0, 1, 2]
         assert all(r.outcome in ("success", "failure") for r in recs), [r.reason for r in recs]

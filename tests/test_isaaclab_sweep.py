@@ -1,8 +1,10 @@
 """A CI-sized robustness sweep of a shipped checkpoint on real Isaac Lab: small-gr00t-g1-lift
-on g1_lift over four axes (one physical, one visual, two policy-side), one level each, on
+on g1_lift over three axes (one physical, one visual, one policy-side), one level each, on
 the nominal task's seeds, one episode each. The run's records, summary.json, sweep.csv, sensitivity plot and
 report carry one paired row per level. `benchmarks/sweep_g1_lift.py` is the README's
-full-size sweep (seven axes, 8 episodes per level). Slow: five simulator builds."""
+full-size sweep (seven axes, 8 episodes per level). Slow: four simulator builds. (The other
+policy-side axis, latency, acts in the runner as obs_noise does, and tests/test_variation.py
+covers it; its simulator build was dropped to keep CI under 20 minutes.)"""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from arena_eval.results import EPISODES as RECORDS, read_records
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.isaaclab
-VARY = {"object": "heavy", "table_color": "dark", "obs_noise": "high", "latency": "3"}
+VARY = {"object": "heavy", "table_color": "dark", "obs_noise": "high"}
 EPISODES = 1  # per level: CI-sized (each level is its own simulator build)
 BASELINE = ROOT / "results" / "baselines" / "g1-small-gr00t-g1-lift"
 
@@ -54,7 +56,7 @@ def test_every_level_runs_the_nominal_episodes_and_records_its_level(sweep):
     base = {r.episode: r for r in read_records(BASELINE / RECORDS) if r.task == "g1_lift"}
     for ep, r in nominal.items():
         assert r.init_state == base[ep].init_state
-        for axis in ("table_color", "obs_noise", "latency"):
+        for axis in ("table_color", "obs_noise"):
             assert by_task[f"g1_lift@{axis}={VARY[axis]}"][ep].init_state == r.init_state
 
 

@@ -1,10 +1,13 @@
 """The worker backend on real Isaac Lab (kit-less, CPU, Newton's MuJoCo C solver): each slot
 is its own world, so 1 and 2 workers give identical start states, identical outcomes and
-identical camera frames for the same planned episodes (the 1-worker runs render at every
-step, the 2-worker runs only the frames read: the videos equal), recorded datasets are the
-same whether the cameras render at every step or only when read, and the scripted experts succeed on
-the tasks that failed on this solver before the Newton patches (g1_lift: the fixed-base
-root applied twice; open_drawer: stale collision bounding boxes). Slow: six short runs."""
+identical camera frames for the same planned episodes (the 1-worker run renders at every
+step, the 2-worker run only the frames read: the videos equal), recorded datasets are the
+same whether the cameras render at every step or only when read, and the scripted expert
+succeeds on g1_lift, which failed on this solver before the Newton patches (the fixed-base
+root applied twice). The kitchen's patch (stale collision bounding boxes: open_drawer) is
+covered by tests/test_isaaclab_robocasa.py, whose runs use this backend for every kitchen
+task; the kitchen pair of runs was dropped here to keep CI under 20 minutes (the agreement
+of 1 and 2 workers is the backend's, not the scene's). Slow: four short runs."""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from arena_eval.results import EPISODES, read_records
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.isaaclab
-CASES = {"g1": "g1_lift", "robocasa": "open_drawer"}
+CASES = {"g1": "g1_lift"}
 
 
 def evaluate(out: Path, suite: str, task: str, num_envs: int) -> Path:

@@ -76,10 +76,12 @@ def test_the_gate_fails_a_degraded_checkpoint(entry, tmp_path):
     card = degrade(ROOT / "policies" / f"{entry['policy']}.yaml", tmp_path / "degraded")
     run = tmp_path / "run"
     py = sys.executable
-    # The first 24 episodes of the baseline's plan are plenty to show a broken checkpoint (and
-    # keep CI short: a degraded policy fails every episode by the time limit, the longest way);
-    # an entry may ask for fewer (degrade_episodes: a camera policy's episodes cost more).
-    n = min(entry["episodes"], entry.get("degrade_episodes", 24))
+    # The first 16 episodes of the baseline's plan (two batches) are plenty to show a broken
+    # checkpoint (and keep CI short: a degraded policy fails every episode by the time limit,
+    # the longest way): failing all 16, the sequential gate decides at pair 8 (cartpole) and
+    # 14 (g1_lift) against the committed baselines. An entry may ask for fewer
+    # (degrade_episodes: a camera policy's episodes cost more).
+    n = min(entry["episodes"], entry.get("degrade_episodes", 16))
     ev = subprocess.run(evaluate_command(entry, str(card), run, episodes=n), cwd=ROOT,
                         capture_output=True, text=True, timeout=1800)
     assert ev.returncode == 0, ev.stderr[-3000:]
