@@ -1,6 +1,8 @@
 """The robocasa kitchen suite on real Isaac Lab (kit-less, CPU): the scripted expert through
 the whole harness on every task (drawer, door, button by contact; the box held by contact),
-seeded start states and camera frames. Slow: one short run shared by the tests."""
+seeded start states and camera frames, and a worker reused across tasks (the run's one worker
+builds all six kitchens in turn) gives the episodes a fresh worker gives. Slow: one short run
+shared by the tests, and one task again in a fresh worker."""
 
 from __future__ import annotations
 
@@ -92,3 +94,28 @@ def test_videos_show_the_robot_moving(robocasa_run):
         assert frames.shape[1:] == (224, 224, 3) and frames.shape[0] > 50
         # The arm moves through the view: the frames change where it is.
         assert np.abs(frames[-1] - frames[0]).max(axis=-1).mean() > 2, t
+
+
+def test_a_reused_worker_gives_a_fresh_workers_episodes(robocasa_run, tmp_path):
+    """The fixture's single worker built the five other kitchens before the last task's; the
+    same task alone, in a worker that built nothing else, gives the same episodes and frames."""
+    import imageio.v3 as iio
+
+    task, out = TASKS[-1], tmp_path / "fresh"
+    proc = subprocess.run(
+        [sys.executable, "scripts/evaluate.py", "--suite", "robocasa", "--tasks", task, "--policy", "scripted",
+         "--num-envs", "1", "--episodes", str(N_EPISODES), "--seed", "3", "--videos", "1", "--out", str(out),
+         "--no-progress"],
+        cwd=ROOT, capture_output=True, text=True, timeout=1800,
+    )
+    assert proc.returncode == 0, proc.stderr[-5000:]
+
+    def key(r):
+        return r.episode, r.seed, r.outcome, r.reason, r.steps, r.init_state
+
+    reused = sorted(key(r) for r in read_records(robocasa_run / EPISODES) if r.task == task)
+    fresh = sorted(key(r) for r in read_records(out / EPISODES))
+    assert reused == fresh and len(fresh) == N_EPISODES
+    a = iio.imread(next((robocasa_run / "media" / task).glob("*.mp4")))
+    b = iio.imread(next((out / "media" / task).glob("*.mp4")))
+    assert a.shape == b.shape and np.array_equal(a, b)

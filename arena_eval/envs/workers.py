@@ -17,11 +17,19 @@ contract as the in-process adapter (`reset_to`, `step_eval`, Gymnasium spaces).
 - Messages between the main process and its own workers go through multiprocessing pipes
   (pickle between our own processes; nothing is read from files or the network).
 
-`peak_memory()` gives each worker's and the main process's peak resident memory.
+- Closing the env parks its workers (the world closed, the process kept) and the next env
+  of the same process takes them: another task's world is built in ~0.7 s instead of a
+  new process's ~7 s. Episodes do not depend on it (tests/test_isaaclab_robocasa.py compares
+  a reused worker's episodes and frames with a fresh one's). ARENA_EVAL_REUSE_WORKERS=0
+  turns it off.
+
+`peak_memory()` gives each worker's and the main process's peak resident memory (a reused
+worker's: over its whole life).
 """
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import multiprocessing as mp
 import os
@@ -92,30 +100,58 @@ class _IsaacLabWorld:
         self.env.close()
 
 
-def _serve(conn, make_world: Callable[[], Any]) -> None:
-    """A worker's loop: one request, one reply ("ok", value) or ("exc", text)."""
+def _make(conn, make_world: Callable[[], Any]) -> Any:
+    """Build a world and say so: ("ok", None), or ("user"/"exc", text) and None."""
     from ..errors import UserError
 
     try:
         world = make_world()
     except UserError as e:  # a mistake in the card: the main process raises it as one line
         conn.send(("user", str(e)))
-        return
+        return None
     except BaseException as e:  # noqa: BLE001  (reported to the main process, which raises)
         conn.send(("exc", f"{type(e).__name__}: {e}\n{traceback.format_exc()}"))
-        return
+        return None
     conn.send(("ok", None))
+    return world
+
+
+def _serve(conn, make_world: Callable[[], Any], remake: Callable[[tuple], Any] | None = None) -> None:
+    """A worker's loop: one request, one reply ("ok", value) or ("exc", text). With `remake`,
+    "park" closes the world and keeps the process for a later "make" (another task's world,
+    built without the process's start-up)."""
+    world = _make(conn, make_world)
+    if world is None:
+        return
     while True:
         try:
             cmd, arg = conn.recv()
         except (EOFError, OSError):
             break
-        if cmd == "close":
+        if cmd == "close" or (cmd == "park" and remake is None):
             try:
                 world.close()
             finally:
                 conn.send(("ok", None))
             break
+        if cmd == "park":
+            try:
+                world.close()
+            except BaseException as e:  # noqa: BLE001  (not reusable: the main process closes it)
+                conn.send(("exc", f"{type(e).__name__}: {e}".splitlines()[0]))
+                break
+            conn.send(("ok", None))
+            try:
+                cmd, arg = conn.recv()
+            except (EOFError, OSError):
+                break
+            if cmd != "make":
+                conn.send(("ok", None))  # "close" of a parked worker
+                break
+            world = _make(conn, lambda: remake(arg))
+            if world is None:
+                return
+            continue
         try:
             if cmd == "info":
                 value = {**world.info(), "peak_rss_mb": _peak_rss_mb(), "pid": os.getpid()}
@@ -145,7 +181,7 @@ def _isaaclab_worker(conn, task, seed: int) -> None:
         torch.set_num_threads(1)
     except ImportError:
         pass
-    _serve(conn, lambda: _IsaacLabWorld(task, seed))
+    _serve(conn, lambda: _IsaacLabWorld(task, seed), remake=lambda args: _IsaacLabWorld(*args))
 
 
 # ------------------------------------------------------------------------ main side
@@ -256,6 +292,25 @@ class LazyFrames:
         return np.array(self[:])
 
 
+# Parked Isaac Lab workers of this process (default target, spawn), reused by the next env:
+# an Isaac Lab worker is ready after ~7 s, another world built in a warm process takes
+# ~0.7 s (benchmarks/bench_worker_startup.py). A world's episodes depend on its seeds alone,
+# in a fresh process or a reused one (tests/test_isaaclab_workers.py compares them).
+# ARENA_EVAL_REUSE_WORKERS=0 starts fresh workers for every env.
+_PARKED: list[_Worker] = []
+
+
+def _reuse() -> bool:
+    return os.environ.get("ARENA_EVAL_REUSE_WORKERS", "1") not in ("", "0")
+
+
+@atexit.register
+def close_parked() -> None:
+    """Stop the parked workers (at exit, or to free their memory)."""
+    while _PARKED:
+        _PARKED.pop().close()
+
+
 class WorkerVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
     """N worker processes, one world each, behind the `BatchedEnv` protocol."""
 
@@ -273,11 +328,18 @@ class WorkerVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
         ensure_asset_root()  # here too: experts in this process read the asset root's robot files
         self._ctx = mp.get_context(start_method)
         target = worker_target or _isaaclab_worker
+        self._poolable = worker_target is None and start_method == "spawn" and _reuse()
         t0 = time.perf_counter()
         self._workers: list[_Worker] = []
         try:
             for _ in range(self.num_envs):
-                self._workers.append(_Worker(self._ctx, target, (task, self.seed), timeout))
+                if self._poolable and _PARKED:
+                    w = _PARKED.pop()
+                    w.args, w.timeout = (task, self.seed), timeout  # a restart builds this task
+                    self._workers.append(w)
+                    w.send("make", (task, self.seed))
+                else:
+                    self._workers.append(_Worker(self._ctx, target, (task, self.seed), timeout))
             for w in self._workers:  # they start in parallel
                 w.recv()
             info = self._workers[0].call("info")
@@ -441,6 +503,13 @@ class WorkerVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
 
     def close(self, **kwargs) -> None:
         for w in getattr(self, "_workers", []):
+            if getattr(self, "_poolable", False) and w.proc.is_alive() and not w.pending:
+                try:
+                    w.call("park")
+                    _PARKED.append(w)
+                    continue
+                except (WorkerDied, RuntimeError):
+                    pass
             w.close()
         self._workers = []
 
