@@ -20,18 +20,19 @@ def runs(tmp_path_factory):
 # `scripts/run.sh test` runs the tests on several xdist workers. A module is one unit of
 # work (its fixtures run once), the modules sharing the session's smoke runs are one unit, and
 # the slowest units go first (longest-processing-time first), so the workers finish together.
-# Seconds measured serially on 2 cores; modules not listed are fast. (xdist's own
+# Seconds per unit from `.ci/run`'s --durations (2 xdist workers on 2 cores, 2026-12-06); modules
+# not listed are fast. A unit costed too low starts late and leaves the other worker idle at the end. (xdist's own
 # `--dist loadgroup` cannot be used: with pytest 9 its group marks no longer reach the
 # scheduler, so this file gives xdist a scheduler that groups by module.)
 # (test_ray.py also stops every Ray process on the machine after its `ray start` cluster, so
 # no other unit may run Ray beside it.)
 _SHARED_RUNS = {"test_isaaclab_smoke.py", "test_ray.py", "test_isaaclab_leaderboard.py"}
 _COST = {
-    "smoke-runs": 360, "test_isaaclab_robocasa.py": 180, "test_isaaclab_g1.py": 170,
-    "test_groot_generations.py": 140, "test_isaaclab_dexmg.py": 160, "test_isaaclab_workers.py": 120,
-    "test_serve_isaaclab.py": 75, "test_shipped_checkpoint.py": 70, "test_isaaclab_vary.py": 60, "test_isaaclab_sweep.py": 115,
-    "test_groot_train.py": 50, "test_dataset.py": 30, "test_groot_flow.py": 25, "test_ext_family.py": 25,
-    "test_newton_patches.py": 18, "test_groot_smoke.py": 15,
+    "smoke-runs": 400, "test_shipped_checkpoint.py": 205, "test_groot_generations.py": 180,
+    "test_isaaclab_workers.py": 170, "test_isaaclab_robocasa.py": 135, "test_isaaclab_g1.py": 110,
+    "test_isaaclab_vary.py": 105, "test_isaaclab_dexmg.py": 95, "test_groot_train.py": 95,
+    "test_serve_isaaclab.py": 90, "test_isaaclab_sweep.py": 90, "test_dataset.py": 30, "test_groot_flow.py": 28,
+    "test_ext_family.py": 35, "test_newton_patches.py": 18, "test_groot_smoke.py": 15,
 }
 
 
