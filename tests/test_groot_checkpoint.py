@@ -14,7 +14,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from arena_eval.errors import UserError
-from arena_eval.policies.groot.checkpoint import INDEX, METADATA, SINGLE, UNUSED_PREFIXES, load_weights
+from arena_eval.policies.groot.checkpoint import INDEX, METADATA, OPTIONAL, SINGLE, load_weights
 from arena_eval.policies.groot.config import N1, N15, PUBLISHED, load_config, load_eagle_config, parse_config
 from arena_eval.policies.groot.modeling import Gr00tModel, ModelInputs, build_empty
 from arena_eval.policies.groot.tiny import TinySpec, tiny_card, write_tiny
@@ -172,9 +172,12 @@ def test_strict_load_is_bit_identical(tiny):
     arch, base, model = tiny
     cfg = load_config(base / "checkpoint")
     loaded = build_empty(cfg, load_eagle_config(base / "processor", cfg.model_type), torch.device("cpu"), torch.float32)
-    skipped = load_weights(loaded, base / "checkpoint")
-    assert all(k.startswith(UNUSED_PREFIXES) for k in skipped)
+    report = load_weights(loaded, base / "checkpoint")
+    skipped = report.skipped
+    assert all(k.startswith(tuple(OPTIONAL)) for k in skipped)
     assert bool(skipped) == (arch == "n1.5")
+    line = report.line(base / "checkpoint")
+    assert "\n" not in line and ("skipped backbone.eagle_model.language_model.lm_head.*" in line) == (arch == "n1.5")
     for k, v in model.state_dict().items():
         assert torch.equal(v, loaded.state_dict()[k]), k
     for name, buf in model.named_buffers():  # recomputed, unsaved buffers too
@@ -189,7 +192,7 @@ def test_strict_load_is_bit_identical(tiny):
     single = base / "single"
     save_file({k: v.contiguous() for k, v in loaded.state_dict().items()}, str(_mkdir(single) / SINGLE))
     again = build_empty(cfg, loaded.eagle_cfg, torch.device("cpu"), torch.float32)
-    assert load_weights(again, single) == []
+    assert load_weights(again, single).skipped == []
     assert torch.equal(again.get_action(x, image_id, 4, noise=noise), a)
 
 

@@ -122,7 +122,7 @@ N17_KEYS = HEAD_COMMON | {f"backbone.model.model.visual.{k}" for k in QWEN3VL_VI
     f"action_head.vl_self_attention.transformer_blocks.*.{m}.{p}"
     for m in ("norm1", "norm3", "attn1.to_q", "attn1.to_k", "attn1.to_v", "attn1.to_out.0", "ff.net.0.proj", "ff.net.2")
     for p in ("weight", "bias")
-} | {"action_head.mask_token"}  # released state_dropout_prob 0.2 > 0
+}  # no action_head.mask_token: NVIDIA's current N1.7 code has none (state_dropout_prob 0.2 or not)
 
 
 def _real(model_type: str) -> Gr00tN1xModel:
@@ -211,6 +211,48 @@ def test_tiny_layout_and_load(written, arch):
     assert type(pol).__name__ == "Gr00tN1xPolicy"
     unused = {"n1.6": "backbone.model.language_model.lm_head.weight", "n1.7": "backbone.model.lm_head.weight"}[arch]
     assert unused in pol.skipped
+    files = json.loads((ckpt / "model.safetensors.index.json").read_text())["weight_map"]
+    assert "action_head.mask_token" not in files  # NVIDIA's current layout
+    assert pol.absent == ["action_head.mask_token"]
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_a_checkpoint_with_the_state_dropout_token_loads(written, tmp_path, arch, capsys):
+    """N1.6's code and N1.7's revisions before vl_self_attention define `action_head.mask_token`
+    when state_dropout_prob > 0 (training only): such a checkpoint loads, the token skipped and
+    said so in one line, and gives the same actions as the one without it."""
+    import shutil
+
+    base = tmp_path / "with-token"
+    shutil.copytree(written[arch], base)
+    index_path = base / "checkpoint" / "model.safetensors.index.json"
+    index = json.loads(index_path.read_text())
+    shard = base / "checkpoint" / index["weight_map"]["action_head.model.proj_out_2.weight"]
+    t = load_file(str(shard))
+    t["action_head.mask_token"] = 0.02 * torch.randn(1, 1, 48)
+    save_file(t, str(shard), metadata={"format": "pt"})
+    index["weight_map"]["action_head.mask_token"] = shard.name
+    index_path.write_text(json.dumps(index))
+    cfg_path = base / "checkpoint" / "config.json"
+    cfg_path.write_text(json.dumps(json.loads(cfg_path.read_text()) | {"state_dropout_prob": 0.2}))
+    capsys.readouterr()
+    pol = _policy(base)
+    assert "action_head.mask_token" in pol.skipped and pol.absent == []
+    err = capsys.readouterr().err
+    line = [ln for ln in err.splitlines() if "optional tensors" in ln]
+    assert len(line) == 1 and "skipped" in line[0] and "action_head.mask_token (the training-only" in line[0]
+    g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    a, b = pol.predict(_obs(2), generator=g()), _policy(written[arch]).predict(_obs(2), generator=g())
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    # Another generation's optional name is not optional here: strict.
+    other = {"n1.6": "backbone.model.lm_head.weight", "n1.7": "backbone.model.language_model.lm_head.weight"}[arch]
+    t[other] = torch.zeros(2, 2)
+    save_file(t, str(shard), metadata={"format": "pt"})
+    index["weight_map"][other] = shard.name
+    index_path.write_text(json.dumps(index))
+    with pytest.raises(UserError, match="unexpected tensor") as e:
+        _policy(base)
+    assert other in str(e.value) and "\n" not in str(e.value)
 
 
 def _break(tmp_path: Path, src: Path, how: str) -> tuple[Path, str]:
@@ -349,6 +391,21 @@ def test_tokens_per_image_as_the_originals():
     enc = ip(images=[np.zeros((256, 256, 3), np.uint8)], return_tensors="np")
     assert enc["image_grid_thw"].tolist() == [[1, 16, 16]] and enc["pixel_values"].shape == (256, 3 * 2 * 16 * 16)
     assert 16 * 16 // 4 == 64
+
+
+def test_eagle_smart_resize_as_processing_eagle3_vl():
+    """Worked by hand from Eagle's smart_resize: 1514x2200 rounds to 1512x2212 (3.34 M pixels,
+    over 4096 * 28^2), scaled by sqrt(1512 * 2212 / max) = 1.0205 and floored to 28: 1456x2156
+    (scaling the unrounded size instead gives 1484). Each side is capped at 7000 first; an
+    aspect ratio over 200 is refused in one line."""
+    from arena_eval.policies.groot.images_n1x import smart_resize_28
+
+    assert smart_resize_28(1514, 2200) == (1456, 2156)
+    assert smart_resize_28(50, 8000) == (56, 7000)
+    assert smart_resize_28(256, 256) == (252, 252) and smart_resize_28(10, 10) == (56, 56)
+    with pytest.raises(UserError, match="aspect ratio over 200") as e:
+        smart_resize_28(20, 4100)
+    assert "\n" not in str(e.value)
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -523,7 +580,7 @@ def test_n17_pad_rows_get_no_attention_as_under_flash_attention(written):
 
 
 def test_eef_relative_poses_compose_with_the_state():
-    from arena_eval.policies.groot.processor_n1x import compose_eef, matrix_to_rot6d, relative_eef, rot6d_to_matrix
+    from arena_eval.policies.groot.state_action_n1x import compose_eef, matrix_to_rot6d, relative_eef, rot6d_to_matrix
     from scipy.spatial.transform import Rotation
 
     rng = np.random.default_rng(0)
@@ -552,7 +609,7 @@ def test_eef_action_needs_a_pose_state(written, tmp_path):
     pc = json.loads(p.read_text())
     pc["processor_kwargs"]["modality_configs"]["new_embodiment"]["action"]["action_configs"][0]["type"] = "EEF"
     p.write_text(json.dumps(pc))
-    with pytest.raises(UserError, match=r"xyz \+ rot6d \(9 dims\).*got 7 and 7") as e:
+    with pytest.raises(UserError, match=r"XYZ_ROT6D \(xyz \+ rot6d, 9 dims\).*got format default, 7 and 7") as e:
         _policy(base)
     assert "processor_config.json" in str(e.value)
 
@@ -585,7 +642,7 @@ def test_without_the_unused_tensors_and_in_bfloat16(tmp_path, arch):
     base = tmp_path / arch
     write_tiny_n1x(base / "checkpoint", base / "processor", arch=arch, spec=SPEC, with_unused=False)
     f32 = _policy(base)
-    assert f32.skipped == []
+    assert f32.skipped == [] and "action_head.mask_token" in f32.absent
     bf16 = _policy(base, params={**tiny_card("t", base / "checkpoint", base / "processor", SPEC)["params"],
                                  "dtype": "bfloat16"})
     assert bf16.model.dtype == torch.bfloat16

@@ -10,8 +10,8 @@ Same building blocks as N1.5 (action_head.py), arranged as NVIDIA's N1.6/N1.7 mo
   boolean mask, block idx % (2 * attend_text_every_n_blocks) == 0 to the text tokens
   (not image, not pad) and the others to the image tokens (not pad). So pad tokens never
   reach the action through the DiT.
-- `mask_token` exists only when the config trains with state dropout (state_dropout_prob > 0);
-  it is never used at inference.
+- No `mask_token`: the state-dropout token some revisions define (state_dropout_prob > 0) is
+  used only in training; the loader skips it when a checkpoint carries it (modeling_n1x.py).
 """
 
 from __future__ import annotations
@@ -38,8 +38,6 @@ class FlowMatchingHeadN1x(nn.Module):
             self.vl_self_attention = SelfAttentionTransformer(cfg.vl_self_attention_cfg)
         if cfg.add_pos_embed:
             self.position_embedding = nn.Embedding(cfg.max_seq_len, w)
-        if cfg.state_dropout_prob > 0:
-            self.mask_token = nn.Parameter(0.02 * torch.randn(1, 1, w))
 
     def encode_context(self, vl_embs: torch.Tensor) -> torch.Tensor:
         if self.cfg.use_vlln:

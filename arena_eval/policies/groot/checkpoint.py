@@ -4,13 +4,17 @@ A checkpoint directory holds `config.json`, `experiment_cfg/metadata.json` and e
 `model.safetensors` or shards `model-0000K-of-0000N.safetensors` with
 `model.safetensors.index.json`. Loading is strict: every tensor the model has must be in the
 files, with its shape and finite values, and every tensor in the files must be used, except
-the few the action never needs (`UNUSED_PREFIXES`: the language-model head and SigLIP's
-attention-pooling head), which are neither loaded nor computed. Any violation is a one-line
-`UserError` naming the file and the tensor.
+the optional ones: tensors that some revisions of the released code define and that the
+action never needs (the language-model head, SigLIP's attention-pooling head, the training-only
+state-dropout token), which are neither loaded nor computed, whether present or absent. Each
+generation lists its own (`OPTIONAL` here for N1 / N1.5; `OPTIONAL_N16`, `OPTIONAL_N17` in
+modeling_n1x.py), and `LoadReport.line()` says in one line which were skipped and which were
+absent. Any other violation is a one-line `UserError` naming the file and the tensor.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -27,13 +31,36 @@ INDEX = "model.safetensors.index.json"
 CONFIG = "config.json"
 METADATA = "experiment_cfg/metadata.json"
 
-# Present in real checkpoints, never needed for actions (N1.5 and N1 layouts).
-UNUSED_PREFIXES = (
-    "backbone.eagle_model.language_model.lm_head.",
-    "backbone.eagle_model.vision_model.vision_model.head.",
-    "backbone.model.language_model.lm_head.",
-    "backbone.model.vision_model.vision_model.head.",
-)
+# Optional tensors (key or key prefix -> what it is) of the N1.5 and N1 layouts: present in
+# real checkpoints, never needed for actions.
+OPTIONAL = {
+    "backbone.eagle_model.language_model.lm_head.": "the language-model head (N1.5)",
+    "backbone.eagle_model.vision_model.vision_model.head.": "SigLIP's attention-pooling head (N1.5)",
+    "backbone.model.language_model.lm_head.": "the language-model head (N1)",
+    "backbone.model.vision_model.vision_model.head.": "SigLIP's attention-pooling head (N1)",
+}
+
+
+@dataclasses.dataclass
+class LoadReport:
+    """What a strict load did with the optional tensors."""
+
+    skipped: list[str]  # keys present in the files and not loaded
+    absent: list[str]  # optional keys (or prefixes) with no tensor in the files
+    optional: dict[str, str]
+
+    def line(self, ckpt: Path) -> str:
+        def name(k: str) -> str:
+            return k + "*" if k.endswith(".") else k
+
+        prefixes = sorted({next(p for p in self.optional if k.startswith(p)) for k in self.skipped})
+        parts = []
+        if prefixes:
+            parts.append("skipped " + "; ".join(f"{name(p)} ({self.optional[p]})" for p in prefixes))
+        if self.absent:
+            parts.append("absent " + "; ".join(f"{name(p)} ({self.optional[p]})" for p in self.absent))
+        what = ", ".join(parts) if parts else "none in the files"
+        return f"{ckpt}: optional tensors the action never needs: {what}"
 
 
 def shard_name(k: int, n: int) -> str:
@@ -79,10 +106,14 @@ def checkpoint_files(ckpt: Path) -> list[Path]:
 
 
 @torch.no_grad()
-def load_weights(model: nn.Module, ckpt: Path, unused: tuple[str, ...] = UNUSED_PREFIXES) -> list[str]:
-    """Fill `model` (any device and dtype) from the checkpoint, strictly. Returns the keys
-    that were present but skipped as unused (those starting with one of `unused`)."""
+def load_weights(model: nn.Module, ckpt: Path, optional: dict[str, str] = OPTIONAL) -> LoadReport:
+    """Fill `model` (any device and dtype) from the checkpoint, strictly. Tensors matching a
+    key or prefix of `optional` are skipped when present (the model must not have them)."""
+    unused = tuple(optional)
     targets = model.state_dict()
+    wrong = sorted(k for k in targets if k.startswith(unused))
+    if wrong:
+        raise RuntimeError(f"the model builds {wrong[0]!r}, which this generation's checkpoints may omit")
     loaded: set[str] = set()
     skipped: list[str] = []
     for path, listed in weight_files(ckpt).items():
@@ -123,7 +154,8 @@ def load_weights(model: nn.Module, ckpt: Path, unused: tuple[str, ...] = UNUSED_
     if missing:
         more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
         raise UserError(f"missing tensor {missing[0]!r}{more}", where=str(ckpt))
-    return skipped
+    absent = [p for p in optional if not any(k.startswith(p) for k in skipped)]
+    return LoadReport(sorted(skipped), absent, dict(optional))
 
 
 def save_weights(tensors: dict[str, torch.Tensor], ckpt: Path, num_shards: int = 1) -> list[Path]:

@@ -5,8 +5,11 @@ SmallestMaxSize(shortest_image_edge, INTER_AREA) -> FractionalCenterCrop(crop_fr
 SmallestMaxSize(shortest_image_edge, INTER_AREA) on each uint8 frame; then the backbone's own
 image processor:
 
-- N1.6 (Eagle 3): smart_resize to multiples of 28 (rounded; pixel count within
-  [4 * 28^2, 4096 * 28^2]), a PIL resize (bicubic), x / 255, mean 0.5 std 0.5; one image is
+- N1.6 (Eagle 3): `smart_resize` and `fetch_image` of the Eagle folder's
+  `processing_eagle3_vl.py`: an aspect ratio over 200 is refused; each side rounded to a
+  multiple of 28 and capped at 7000; a pixel count over 4096 * 28^2 scales both sides down by
+  sqrt(h'w' / max) (floored to 28), under 4 * 28^2 up by sqrt(min / hw) (ceiled); then a PIL
+  resize with Pillow's default filter for RGB (bicubic), x / 255, mean 0.5 std 0.5; one image is
   H*W/784 tokens after the 2x2 pixel unshuffle (256x256 -> 252x252 -> 81 tokens).
 - N1.7 (Qwen3-VL): transformers' Qwen2-VL image processor (PIL backend) configured from the
   processor directory's `preprocessor_config.json`: patch 16, merge 2, the frame duplicated
@@ -25,6 +28,8 @@ import math
 
 import numpy as np
 from PIL import Image
+
+from ...errors import UserError
 
 
 @functools.lru_cache(maxsize=64)
@@ -82,13 +87,20 @@ def eval_transform(img: np.ndarray, shortest_edge: int, crop_fraction: float) ->
     return smallest_max_size(img, shortest_edge)
 
 
+MAX_RATIO = 200  # Eagle's processing_eagle3_vl.py constants
+IMAGE_MAX_SIZE = 500 * 14
+
+
 def smart_resize_28(h: int, w: int, min_pixels: int = 4 * 28 * 28, max_pixels: int = 4096 * 28 * 28) -> tuple[int, int]:
-    """Eagle's (Qwen2-VL's) smart_resize with factor 28."""
+    """Eagle's smart_resize with factor 28 (processing_eagle3_vl.py)."""
     f = 28
-    hb, wb = max(f, round(h / f) * f), max(f, round(w / f) * f)
+    if max(h, w) / min(h, w) > MAX_RATIO:
+        raise UserError(f"a {w}x{h} camera frame has an aspect ratio over {MAX_RATIO}, which Eagle's processor refuses")
+    hb = min(max(f, round(h / f) * f), IMAGE_MAX_SIZE)
+    wb = min(max(f, round(w / f) * f), IMAGE_MAX_SIZE)
     if hb * wb > max_pixels:
-        beta = math.sqrt(h * w / max_pixels)
-        hb, wb = math.floor(h / beta / f) * f, math.floor(w / beta / f) * f
+        beta = math.sqrt(hb * wb / max_pixels)
+        hb, wb = math.floor(hb / beta / f) * f, math.floor(wb / beta / f) * f
     elif hb * wb < min_pixels:
         beta = math.sqrt(min_pixels / (h * w))
         hb, wb = math.ceil(h * beta / f) * f, math.ceil(w * beta / f) * f

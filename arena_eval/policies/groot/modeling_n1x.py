@@ -18,12 +18,27 @@ from .backbone_eagle3 import Eagle3Backbone
 from .backbone_qwen3vl import Qwen3VLBackbone
 from .config_n1x import N16, N1xConfig
 
-# Present in released files, never needed for actions: neither loaded nor computed.
-UNUSED_PREFIXES_N1X = (
-    "backbone.model.language_model.lm_head.",  # N1.6 (untied under from_pretrained)
-    "backbone.model.vision_model.vision_model.head.",  # N1.6 SigLIP2 attention pooling
-    "backbone.model.lm_head.",  # N1.7 (tied to embed_tokens)
-)
+# Optional tensors (checkpoint.py): defined by some revisions of NVIDIA's code and never
+# needed for actions, so loaded neither when present nor required when absent.
+MASK_TOKEN = {
+    # Every stored N1.6 revision of gr00t_n1d6.py and N1.7's before vl_self_attention define it
+    # when state_dropout_prob > 0 (mixed into dropped state features in training); N1.7's
+    # current code and LeRobot's N1.7 port zero those features instead and have no parameter.
+    "action_head.mask_token": "the training-only state-dropout token of some revisions",
+}
+OPTIONAL_N16 = {
+    "backbone.model.language_model.lm_head.": "the language-model head, untied under from_pretrained",
+    "backbone.model.vision_model.vision_model.head.": "SigLIP2's attention-pooling head",
+    **MASK_TOKEN,
+}
+OPTIONAL_N17 = {
+    "backbone.model.lm_head.": "the language-model head, tied to embed_tokens",
+    **MASK_TOKEN,
+}
+
+
+def optional_tensors(model_type: str) -> dict[str, str]:
+    return OPTIONAL_N16 if model_type == N16 else OPTIONAL_N17
 
 
 @dataclasses.dataclass

@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ... import console
 from ...specs import ANNOTATION_KEY, PolicySpec
 from .adapter_base import DTYPES, Gr00tAdapter, _Slot, card_path
 from .checkpoint import METADATA, checkpoint_files, load_weights
@@ -190,7 +191,9 @@ class Gr00tPolicy(Gr00tAdapter):
         if p.get("cpu_threads") is not None:
             torch.set_num_threads(self._int(p, "cpu_threads", 1))
         self.model: Gr00tModel = build_empty(self.cfg, self.eagle, self.device, self.dtype)
-        self.skipped = load_weights(self.model, self.ckpt)
+        report = load_weights(self.model, self.ckpt)
+        self.skipped, self.absent = report.skipped, report.absent
+        print(report.line(self.ckpt), file=console.stream())
         self._slots: dict[int, _Slot] = {}
 
     # -- card helpers (each error names the card and field)

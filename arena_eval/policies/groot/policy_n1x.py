@@ -31,27 +31,26 @@ from typing import Any
 import numpy as np
 import torch
 
+from ... import console
 from ...errors import UserError
 from ...specs import ANNOTATION_KEY, PolicySpec
 from .checkpoint import INDEX, load_weights, weight_files
 from .config_n1x import N1xConfig, load_backbone_config, load_n1x_config
 from .images_n1x import eagle3_pixels, eval_transform
-from .modeling_n1x import Gr00tN1xModel, N1xInputs, build_empty_n1x
+from .modeling_n1x import Gr00tN1xModel, N1xInputs, build_empty_n1x, optional_tensors
 from .adapter_base import DTYPES, Gr00tAdapter, _Slot
 from .processor import KeySpec, load_chat_template, parse_key_map
 from .processor_n1x import (
     EMBODIMENT_ID,
     PROCESSOR_CONFIG,
     STATISTICS,
-    compose_eef,
     expand_eagle_images,
     expand_qwen_images,
     formalize,
     load_embodiment,
     load_embodiment_ids,
-    normalize_state,
-    unnormalize_action,
 )
+from .state_action_n1x import compose_eef, normalize_state, unnormalize_action
 from .tokenizer import load_tokenizer
 
 PARAMS_N1X = (
@@ -106,16 +105,15 @@ class Gr00tN1xPolicy(Gr00tAdapter):
         self.device = self._device(spec.device)
         dt = self._choice(p, "dtype", ("auto", *DTYPES), "auto")
         self.dtype = (torch.bfloat16 if self.device.type == "cuda" else torch.float32) if dt == "auto" else DTYPES[dt]
-        self.percentiles = bool(self.kw.get("use_percentiles", False))
-        self.clip = bool(self.kw.get("clip_outliers", True))
         self.formalize = bool(self.kw.get("formalize_language", self.cfg.raw.get("formalize_language", True)))
         self.edge = int(self.kw.get("shortest_image_edge") or self.cfg.raw.get("shortest_image_edge") or 256)
         self.crop = float(self.kw.get("crop_fraction") or self.cfg.raw.get("crop_fraction") or 0.95)
 
         self.video = self._map(p, "video", {k: 3 for k in self.emb.video_keys}, every=True)
         self.state = self._map(p, "state", self.emb.state_keys, every=True)
+        self._state_keys = {k.name: k for k in self.emb.states}
         self.action = self._map(p, "action", {a.name: a.dim for a in self.emb.actions}, every=False)
-        if sum(self.emb.state_keys.values()) > self.cfg.max_state_dim:
+        if sum(k.packed for k in self.emb.states) > self.cfg.max_state_dim:
             self._err(f"state keys exceed max_state_dim {self.cfg.max_state_dim}", "params.state")
 
         bb, bb_where = load_backbone_config(self.processor_dir, self.cfg.model_type)
@@ -141,7 +139,9 @@ class Gr00tN1xPolicy(Gr00tAdapter):
                 f"{self.model.backbone.image_token_id} ({bb_where})",
                 "params.processor_dir",
             )
-        self.skipped = load_weights(self.model, self.ckpt, unused=_unused())
+        report = load_weights(self.model, self.ckpt, optional=optional_tensors(self.cfg.model_type))
+        self.skipped, self.absent = report.skipped, report.absent
+        print(report.line(self.ckpt), file=console.stream())
         self._slots: dict[int, _Slot] = {}
 
     def _map(self, p: dict, modality: str, known: dict[str, int], every: bool) -> list[KeySpec]:
@@ -189,6 +189,13 @@ class Gr00tN1xPolicy(Gr00tAdapter):
                 "params.embodiment_tag",
             )
         super().bind(task, obs_space, act_space)
+        if not self.cfg.is_n17:  # Eagle refuses some frame shapes: say so before the first episode
+            for k in self.video:
+                h, w = obs_space.spaces[k.suite_key].shape[:2]
+                try:
+                    eagle3_pixels(eval_transform(np.zeros((h, w, 3), np.uint8), self.edge, self.crop))
+                except UserError as e:
+                    self._err(f"{k.suite_key}: {e}", "params.video")
 
     def _frames(self, obs: dict[str, Any], b: int) -> list[np.ndarray]:
         """Every image of the batch in prompt order: row, then time, then camera."""
@@ -221,11 +228,10 @@ class Gr00tN1xPolicy(Gr00tAdapter):
             if s.ndim != 3 or s.shape[0] != b or narrow:
                 raise UserError(f"{k.suite_key} has shape {s.shape}; need [{b}, T, {k.dim}] (or wider with an index)")
             raw[k.meta_key] = k.from_suite(s[:, -1].astype(np.float64))
-            st = self.emb.stats["state"][k.meta_key]
-            mean_std = k.meta_key in self.emb.mean_std_keys
-            x = normalize_state(raw[k.meta_key], st, k.meta_key, self.percentiles, self.clip, mean_std)
-            state[:, 0, col : col + k.dim] = x
-            col += k.dim
+            sk = self._state_keys[k.meta_key]
+            x = normalize_state(raw[k.meta_key], self.emb.stats[sk.rule.stats][k.meta_key], k.meta_key, sk.rule)
+            state[:, 0, col : col + sk.packed] = x
+            col += sk.packed
         frames = self._frames(obs, b)
         per_row = len(frames) // b if b else 0
         prompts_text = [formalize(s) if self.formalize else s for s in text]
@@ -272,10 +278,9 @@ class Gr00tN1xPolicy(Gr00tAdapter):
         for a in self.emb.actions:
             y = pred[..., col : col + a.dim]
             col += a.dim
-            st = self.emb.stats["relative_action" if a.relative else "action"][a.name]
-            v = unnormalize_action(y, st, a.name, self.percentiles)
-            if a.eef:
-                v = compose_eef(raw_state[a.state_key], v)
+            v = unnormalize_action(y, self.emb.stats[a.rule.stats][a.name], a.name, a.rule)
+            if a.eef_format:
+                v = compose_eef(raw_state[a.state_key], v, a.eef_format)
             elif a.relative:
                 v = v + raw_state[a.state_key][:, None, :]
             by_name[a.name] = v.astype(np.float32)
@@ -326,12 +331,6 @@ def _json(path: Path) -> dict[str, Any]:
     if not isinstance(d, dict):
         raise UserError("expected a JSON object", where=str(path))
     return d
-
-
-def _unused() -> tuple[str, ...]:
-    from .modeling_n1x import UNUSED_PREFIXES_N1X
-
-    return UNUSED_PREFIXES_N1X
 
 
 def _groups(px: list[np.ndarray]) -> list[torch.Tensor]:

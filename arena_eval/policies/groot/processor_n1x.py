@@ -1,18 +1,12 @@
-"""The N1.6 / N1.7 processor files and transforms (`processor_config.json`, `statistics.json`,
+"""The N1.6 / N1.7 processor files (`processor_config.json`, `statistics.json`,
 `embodiment_id.json` in the checkpoint directory; tokenizer and chat template in the card's
-processor directory).
+processor directory) and the text transforms.
 
-- Modality configs (per embodiment tag): `delta_indices` and `modality_keys` per modality, and
-  per action key an `action_configs` entry (rep RELATIVE/ABSOLUTE, type NON_EEF/EEF, optional
-  state_key); enum names are accepted in either case.
-- State: each key normalised to [-1, 1] from min/max (q01/q99 with use_percentiles; mean/std
-  for `mean_std_embedding_keys`; dims with no spread -> 0; clipped with clip_outliers),
-  concatenated in modality_keys order, zero-padded to max_state_dim.
-- Actions: the first len(delta_indices) steps, per key in modality_keys order, clipped to
-  [-1, 1] and unnormalised; relative keys with the per-step `relative_action` statistics, then
-  the last observed state step of `state_key` (default: the same key) is added back (NON_EEF)
-  or composed with as a pose (EEF: xyz + rot6d, T_state @ T_rel, pytorch3d's row-based rot6d;
-  this convention is unverified against NVIDIA's code).
+- Modality configs (per embodiment tag): `delta_indices` and `modality_keys` per modality,
+  `sin_cos_embedding_keys` / `mean_std_embedding_keys` (state and action), and per action key
+  an `action_configs` entry (rep RELATIVE/ABSOLUTE, type NON_EEF/EEF, format
+  DEFAULT/XYZ_ROT6D/XYZ_ROTVEC, optional state_key); enum names are accepted in either case.
+  Each key gets its (un)normalisation rule here (`state_action_n1x.py` states the rules).
 - Text: formalize_language lowercases and strips punctuation; N1.6 renders one user turn
   [text, *images] (text first) with Eagle's chat template and expands each `<image-k>`;
   N1.7 renders [*images, text] with the Qwen3-VL template and expands each `<|image_pad|>` to
@@ -30,6 +24,7 @@ import numpy as np
 
 from ...errors import UserError
 from .config import read_json
+from .state_action_n1x import EEF_DIMS, FORMATS, KeyRule, action_rule, packed_dim, state_rule
 
 PROCESSOR_CONFIG = "processor_config.json"
 STATISTICS = "statistics.json"
@@ -68,39 +63,20 @@ class ActionKey:
     dim: int
     relative: bool
     state_key: str
-    eef: bool = False  # end-effector pose (xyz + rot6d) composed with the state's pose
+    rule: KeyRule
+    eef_format: str | None = None  # end-effector pose composed with the state's: "xyz+rot6d" or "xyz+rotvec"
 
 
-def rot6d_to_matrix(d6: np.ndarray) -> np.ndarray:
-    """[..., 6] -> [..., 3, 3]: Gram-Schmidt on the two 3-vectors, which are the matrix's first
-    two ROWS (pytorch3d's rotation_6d convention, which GR00T's rotation transforms use)."""
-    a1, a2 = d6[..., :3], d6[..., 3:]
-    b1 = a1 / np.linalg.norm(a1, axis=-1, keepdims=True)
-    b2 = a2 - (b1 * a2).sum(-1, keepdims=True) * b1
-    b2 = b2 / np.linalg.norm(b2, axis=-1, keepdims=True)
-    return np.stack([b1, b2, np.cross(b1, b2)], axis=-2)
+@dataclasses.dataclass(frozen=True)
+class StateKey:
+    name: str
+    dim: int  # raw width
+    rule: KeyRule
 
-
-def matrix_to_rot6d(m: np.ndarray) -> np.ndarray:
-    return m[..., :2, :].reshape(*m.shape[:-2], 6)
-
-
-def compose_eef(state: np.ndarray, rel: np.ndarray) -> np.ndarray:
-    """Absolute poses from a relative chunk: T_abs = T_state @ T_rel, i.e. the relative pose is
-    expressed in the state's frame. state [B, 9], rel [B, H, 9]; poses are xyz + rot6d."""
-    rs = rot6d_to_matrix(state[:, 3:])[:, None]  # [B, 1, 3, 3]
-    rr = rot6d_to_matrix(rel[..., 3:])
-    pos = (rs @ rel[..., :3, None])[..., 0] + state[:, None, :3]
-    return np.concatenate([pos, matrix_to_rot6d(rs @ rr)], axis=-1)
-
-
-def relative_eef(state: np.ndarray, action: np.ndarray) -> np.ndarray:
-    """The inverse of `compose_eef` (how training chunks are made relative)."""
-    rs = rot6d_to_matrix(state[:, 3:])[:, None]
-    ra = rot6d_to_matrix(action[..., 3:])
-    rst = np.swapaxes(rs, -1, -2)
-    pos = (rst @ (action[..., :3] - state[:, None, :3])[..., None])[..., 0]
-    return np.concatenate([pos, matrix_to_rot6d(rst @ ra)], axis=-1)
+    @property
+    def packed(self) -> int:
+        """Width in the model's state vector (sin/cos doubles it)."""
+        return packed_dim(self.rule, self.dim)
 
 
 @dataclasses.dataclass
@@ -108,13 +84,17 @@ class Embodiment:
     tag: str
     video_keys: list[str]
     video_frames: int
-    state_keys: dict[str, int]  # name -> dim, in modality_keys order
+    states: list[StateKey]  # in modality_keys order
     state_frames: int
     actions: list[ActionKey]
     horizon: int  # valid action steps (len of the action delta_indices)
     language_key: str
     stats: dict[str, Any]
-    mean_std_keys: set[str]
+
+    @property
+    def state_keys(self) -> dict[str, int]:
+        """name -> raw width, in modality_keys order."""
+        return {k.name: k.dim for k in self.states}
 
 
 def _strip(key: str, modality: str) -> str:
@@ -154,6 +134,9 @@ def load_embodiment(ckpt: Path, tag: str) -> tuple[Embodiment, dict[str, Any]]:
     video, state, action = part("video"), part("state"), part("action")
     lang = mc.get("language") or {}
     state_keys = {_strip(k, "state"): _dim(stats, "state", _strip(k, "state"), w) for k in state["modality_keys"]}
+    state_sincos = _key_set(state, "sin_cos_embedding_keys", "state")
+    state_meanstd = _key_set(state, "mean_std_embedding_keys", "state")
+    action_meanstd = _key_set(action, "mean_std_embedding_keys", "action")
     cfgs = action.get("action_configs") or [None] * len(action["modality_keys"])
     if len(cfgs) != len(action["modality_keys"]):
         raise UserError("action_configs and modality_keys differ in length", where=str(pc_path), field=f"{tag}.action")
@@ -165,15 +148,20 @@ def load_embodiment(ckpt: Path, tag: str) -> tuple[Embodiment, dict[str, Any]]:
         kind = str(c.get("type", "NON_EEF")).upper()
         if kind not in ("NON_EEF", "EEF"):
             raise UserError(f"action {name!r}: unknown type {kind!r} (NON_EEF, EEF)", where=str(pc_path))
+        fmt = FORMATS.get(str(c.get("format", "DEFAULT")).upper())
+        if fmt is None:
+            raise UserError(f"action {name!r}: unknown format {c.get('format')!r} ({', '.join(FORMATS)})",
+                            where=str(pc_path), field=f"{tag}.action.action_configs")
         sk = _strip(c.get("state_key") or name, "state")
         if rel and sk not in state_keys:
             raise UserError(f"relative action {name!r} needs state key {sk!r}", where=str(pc_path))
         d = _dim(stats, "relative_action" if rel else "action", name, w)
         eef = rel and kind == "EEF"
-        if eef and (d != 9 or state_keys[sk] != 9):
+        if eef and (fmt not in EEF_DIMS or d != EEF_DIMS[fmt] or state_keys[sk] != d):
             raise UserError(
-                f"end-effector-relative action {name!r} needs xyz + rot6d (9 dims) in the action and state "
-                f"{sk!r}, got {d} and {state_keys[sk]}",
+                f"end-effector-relative action {name!r} needs format XYZ_ROT6D (xyz + rot6d, 9 dims) or XYZ_ROTVEC "
+                f"(xyz + rotvec, 6 dims) in the action and its state {sk!r}; got format {fmt}, {d} and "
+                f"{state_keys[sk]} dims",
                 where=str(pc_path),
                 field=f"{tag}.action.action_configs",
             )
@@ -181,26 +169,29 @@ def load_embodiment(ckpt: Path, tag: str) -> tuple[Embodiment, dict[str, Any]]:
             raise UserError(
                 f"relative action {name!r} has {d} dims, its state {sk!r} {state_keys[sk]}", where=str(pc_path)
             )
-        actions.append(ActionKey(name, d, rel, sk, eef))
+        rule = action_rule(name, relative=rel, mean_std_keys=action_meanstd, kw=kw)
+        actions.append(ActionKey(name, d, rel, sk, rule, fmt if eef else None))
     emb = Embodiment(
         tag=tag,
         video_keys=[_strip(k, "video") for k in video["modality_keys"]],
         video_frames=len(video.get("delta_indices") or [0]),
-        state_keys=state_keys,
+        states=[StateKey(n, d, state_rule(n, sin_cos_keys=state_sincos, mean_std_keys=state_meanstd, kw=kw))
+                for n, d in state_keys.items()],
         state_frames=len(state.get("delta_indices") or [0]),
         actions=actions,
         horizon=len(action.get("delta_indices") or []),
         language_key=(lang.get("modality_keys") or ["annotation.human.task_description"])[0],
         stats=stats,
-        mean_std_keys={_strip(k, "state") for k in state.get("mean_std_embedding_keys") or []},
     )
     if emb.horizon < 1:
         raise UserError("action delta_indices is empty", where=str(pc_path), field=f"{tag}.action")
     if emb.state_frames != 1:
         raise UserError("only one state step per call is supported", where=str(pc_path), field=f"{tag}.state")
-    if state.get("sin_cos_embedding_keys"):
-        raise UserError("sin/cos state keys are not supported", where=str(pc_path), field=f"{tag}.state")
     return emb, kw
+
+
+def _key_set(m: dict[str, Any], field: str, modality: str) -> set[str]:
+    return {_strip(k, modality) for k in m.get(field) or []}
 
 
 def load_embodiment_ids(ckpt: Path, model_type_is_n17: bool) -> dict[str, int]:
@@ -212,42 +203,6 @@ def load_embodiment_ids(ckpt: Path, model_type_is_n17: bool) -> dict[str, int]:
             raise UserError("expected an object of tag -> integer", where=str(p))
         table.update(data)
     return table
-
-
-def _arr(st: dict[str, Any], name: str, key: str) -> np.ndarray:
-    if name not in st:
-        raise UserError(f"statistics of {key!r} lack {name!r}")
-    return np.asarray(st[name], np.float64)
-
-
-def _bounds(st: dict[str, Any], key: str, percentiles: bool) -> tuple[np.ndarray, np.ndarray]:
-    if percentiles:
-        return _arr(st, "q01", key), _arr(st, "q99", key)
-    return _arr(st, "min", key), _arr(st, "max", key)
-
-
-def normalize_state(
-    x: np.ndarray, st: dict[str, Any], key: str, percentiles: bool, clip: bool, mean_std: bool
-) -> np.ndarray:
-    if mean_std:
-        mean, std = _arr(st, "mean", key), _arr(st, "std", key)
-        return np.where(std != 0, (x - mean) / np.where(std != 0, std, 1.0), 0.0)
-    lo, hi = _bounds(st, key, percentiles)
-    ok = hi != lo
-    y = np.where(ok, 2 * (x - lo) / np.where(ok, hi - lo, 1.0) - 1, 0.0)
-    return np.clip(y, -1, 1) if clip else y
-
-
-def unnormalize_action(y: np.ndarray, st: dict[str, Any], key: str, percentiles: bool) -> np.ndarray:
-    """y [B, H, D] in [-1, 1] (clipped first); statistics [D] or per step [H_stats, D]."""
-    lo, hi = _bounds(st, key, percentiles)
-    h = y.shape[1]
-    if lo.ndim == 2:  # relative actions: one row per chunk step
-        if lo.shape[0] < h:
-            raise UserError(f"relative statistics of {key!r} cover {lo.shape[0]} steps, the chunk has {h}")
-        lo, hi = lo[:h], hi[:h]
-    y = np.clip(y, -1, 1)
-    return (y + 1) / 2 * (hi - lo) + lo
 
 
 def formalize(text: str) -> str:
