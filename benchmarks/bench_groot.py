@@ -32,6 +32,7 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from arena_eval.policies import make_policy  # noqa: E402
 from arena_eval.policies.groot.config import N1, N15, PUBLISHED, load_eagle_config, parse_config  # noqa: E402
+from arena_eval.policies.groot.config_n1x import N16, N17  # noqa: E402
 from arena_eval.policies.groot.modeling import Gr00tModel  # noqa: E402
 from arena_eval.policies.groot.tiny import TinySpec, tiny_card, write_tiny  # noqa: E402
 from arena_eval.specs import ANNOTATION_KEY, parse_policy  # noqa: E402
@@ -194,12 +195,18 @@ def _one_block_flops(block_cls, cfg, n_tokens: int, **kw) -> int:
         return flops(lambda: blk(x, **kw))
 
 
+# The released config.json fields that differ from the class defaults (N1.6 writes none).
+RELEASED_N1X = {
+    N16: {},
+    N17: {"select_layer": 16, "diffusion_model_cfg": {"num_layers": 32}, "state_dropout_prob": 0.2},
+}
+
+
 def bench_flops_n1x(model_type: str, text_tokens: int, steps: tuple[int, ...]) -> None:
-    from arena_eval.policies.groot.config_n1x import N16, N17, load_backbone_config, parse_n1x_config
+    from arena_eval.policies.groot.config_n1x import load_backbone_config, parse_n1x_config
     from arena_eval.policies.groot.modeling_n1x import Gr00tN1xModel
 
-    released = {N16: {}, N17: {"select_layer": 16, "diffusion_model_cfg": {"num_layers": 32}, "state_dropout_prob": 0.2}}
-    cfg = parse_n1x_config({"model_type": model_type, **released[model_type]}, "released")
+    cfg = parse_n1x_config({"model_type": model_type, **RELEASED_N1X[model_type]}, "released")
     bb, _ = load_backbone_config(None, model_type)
     with torch.device("meta"):
         m = Gr00tN1xModel(cfg, bb).eval()
@@ -291,8 +298,6 @@ def main() -> None:
         bench_generations_once(base / "generations")
     bench_flops(N1, images=1, text_tokens=32, steps=(4,))
     bench_flops(N15, images=1, text_tokens=32, steps=(4, 10))
-    from arena_eval.policies.groot.config_n1x import N16, N17
-
     bench_flops_n1x(N16, text_tokens=32, steps=(4,))
     bench_flops_n1x(N17, text_tokens=32, steps=(4,))
 
