@@ -46,15 +46,17 @@ def _pairs(base_recs: list[Any], cand_recs: list[Any], n: int) -> tuple[list[int
     return out, skipped
 
 
-def simulated_power(base_rate: float, design: sq.Design, n_sims: int = 4000, seed: int = 0) -> tuple[float, float]:
-    """(power at a drop of delta, mean episodes at no drop) of this design, simulated at the
-    baseline's rate with independent outcomes (rho = 0, the cautious case)."""
-    if math.isnan(base_rate) or base_rate < design.delta:
-        return (float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    hit = sq.simulate(*sq.paired_probs(base_rate, design.delta, 0.0), design, n_sims, rng)
-    null = sq.simulate(*sq.paired_probs(base_rate, 0.0, 0.0), design, n_sims, rng)
-    return float(np.mean(hit["decision"] == 1)), float(null["episodes"].mean())
+def simulated_power(base_rates: dict[str, float], design: sq.Design, n_sims: int = 4000,
+                    seed: int = 0) -> dict[str, float]:
+    """Per task: the chance this gate (every test it makes, alpha split over them) fails a
+    candidate that dropped by delta on that task alone within the design's cap, simulated at
+    the baseline's rates with independent outcomes (rho = 0, the cautious case); nan where
+    it cannot be said (a rate below delta or unknown)."""
+    return dict(zip(base_rates, sq.power_alone(list(base_rates.values()), design, 0.0, n_sims, seed)))
+
+
+def _pct(x: float) -> str:
+    return "n/a" if math.isnan(x) else f"{x:.0%}"
 
 
 def check_sequential(
@@ -104,11 +106,17 @@ def check_sequential(
 
     # The cap cannot exceed the baseline's episodes: pairs need a baseline outcome.
     cap = min([design.max_episodes, *base_n.values()]) if base_n else design.max_episodes
-    if cap < design.max_episodes:
-        notes.append(f"note: the baseline has only {cap} episodes per task, below the design's cap of "
-                     f"{design.max_episodes}: record the baseline with --episodes {design.max_episodes} for the "
-                     "design's power")
     eff = sq.Design(design.delta, design.alpha, design.beta, max(1, cap), design.batch, design.lam_max)
+    rates = {t: float(np.mean([o.outcome == "success" for o in base[t] if o.outcome != "error"] or [np.nan]))
+             for t in pairs}
+    power = simulated_power(rates, eff) if pairs else {}
+    if cap < design.max_episodes:
+        full = simulated_power(rates, design) if pairs else {}
+        notes.append(f"note: the baseline has only {cap} episodes per task, below the design's cap of "
+                     f"{design.max_episodes}: the gate stops at {cap}, where its power@delta is "
+                     f"{', '.join(f'{t} {_pct(v)}' for t, v in power.items())} ({design.max_episodes} episodes: "
+                     f"{', '.join(_pct(v) for v in full.values())}); record the baseline with --episodes "
+                     f"{design.max_episodes} for the design's power")
     result = sq.run_gate(pairs, eff) if pairs else None
 
     lines = [
@@ -124,16 +132,15 @@ def check_sequential(
         lines.append(f"{'task':<{w}} {'pairs':>11} {'base only':>9} {'cand only':>9} {'R':>10} {'F':>10} "
                      f"{'power@delta':>11}  verdict")
         for t, r in result["tasks"].items():
-            base_rate = float(np.mean([o.outcome == "success" for o in base[t] if o.outcome != "error"] or [np.nan]))
-            power, _ = simulated_power(base_rate, eff)
-            pw = "n/a" if math.isnan(power) else f"{power:.0%}"
+            pw = _pct(power[t])
             lines.append(f"{t:<{w}} {r['used']:>5} of {r['pairs']:<3} {r['base_only']:>9} {r['cand_only']:>9} "
                          f"{r['e_regression']:>10.3g} {r['e_futility']:>10.3g} {pw:>11}  {r['verdict']}")
         if result["tests"] > 1:
             suite = result["history"][-1]["log_r_suite"]
             lines.append(f"{'suite (product of R)':<{w}} {'':>31} {math.exp(suite):>10.3g}")
-        lines += ["", "power@delta: chance to detect a drop of delta within the cap, simulated at the baseline's rate "
-                  "with independent outcomes (correlated pairs need fewer episodes)."]
+        lines += ["", "power@delta: chance that this gate (all its tests) detects a drop of delta on that task alone "
+                  "within the cap, simulated at the baseline's rates with independent outcomes (correlated pairs need "
+                  "fewer episodes)."]
     lines += notes
     lines.append("")
     if problems or result is None:

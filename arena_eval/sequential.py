@@ -37,7 +37,10 @@ and, when there are two or more tasks, for the suite with the product of the tas
 (an e-process for "no task regressed", since tasks run on independent episodes), each at
 level alpha / m, m = tasks (+1 for the suite row): Bonferroni over anytime-valid tests keeps
 the family-wise error <= alpha (a one-task gate tests its task once). The gate passes early
-only when every task has crossed its futility boundary.
+only when every task has crossed its futility boundary. The split of alpha costs power, so
+the cap (`required_cap`) and the power a gate prints (`power_alone`: a drop of delta on one
+task alone, the other tasks unchanged) are simulated with `decide`, the rule `run_gate`
+applies, never with a one-task test at 1/alpha.
 
 Decisions are checked after each batch, but at the episode level in plan order (the first
 episode whose evidence crosses a boundary decides; later episodes of that batch were run
@@ -129,39 +132,125 @@ def paired_probs(base_rate: float, drop: float, rho: float) -> tuple[float, floa
     return p - p11, q - p11
 
 
-def simulate(p10: float, p01: float, design: Design, n_sims: int, rng: np.random.Generator,
-             chunk: int = 20_000) -> dict[str, np.ndarray]:
-    """Simulate one-task sequential gates with iid pairs: D = +1 w.p. p10, -1 w.p. p01.
-    Returns per gate `decision` (+1 regression, -1 no regression > delta, 0 cap reached) and
-    `episodes` (candidate episodes run: the deciding pair's batch rounded up, or the cap)."""
-    thr_r, thr_f, cap, b = 1 / design.alpha, 1 / design.beta, design.max_episodes, design.batch
-    codes, eps = [], []
-    for start in range(0, n_sims, chunk):
-        m = min(chunk, n_sims - start)
-        u = rng.random((m, cap))
-        d = np.where(u < p10, 1, np.where(u < p10 + p01, -1, 0)).astype(np.int8)
-        log_r, log_f = log_evidence(d, design.delta, design.lam_max)
-        code, idx = first_crossing(log_r, log_f, thr_r, thr_f)
-        codes.append(code)
-        eps.append(np.where(code != 0, np.minimum(cap, (idx // b + 1) * b), cap))
-    return {"decision": np.concatenate(codes), "episodes": np.concatenate(eps)}
+def n_tests(n_tasks: int) -> int:
+    """The regression tests a gate on n_tasks tasks makes, over which alpha is split: one per
+    task, plus the suite's product when there are two or more (with one task it would test
+    the same pairs twice)."""
+    return n_tasks + (1 if n_tasks > 1 else 0)
 
 
-def required_cap(base_rate: float, design: Design, rho: float = 0.0, n_sims: int = 4000, seed: int = 0,
-                 limit: int = 2000) -> int | None:
-    """Smallest cap (a multiple of the batch) at which the simulated power at a drop of
-    design.delta reaches 1 - beta, for this baseline rate and correlation; rho = 0 (outcomes
-    independent given the plan) is the cautious choice: real pairs are positively correlated,
-    which lowers the discordance and the episodes needed. None if `limit` is not enough."""
-    p10, p01 = paired_probs(base_rate, min(design.delta, base_rate), rho)
+def decide(log_r: np.ndarray, log_f: np.ndarray, n_pairs: Sequence[int], design: Design
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The gate's decision rule, vectorised over gates. `run_gate` decides with it and the
+    simulations (`simulate_gate`, `required_cap`, `power_alone`) run it on simulated pairs,
+    so the cap and the printed power are those of the test the gate makes: thresholds
+    m / alpha and 1 / beta, the suite's product, the lock-step batches, the cap.
+
+    log_r, log_f: (tasks, gates, n) cumulative evidence; a task's row past its n_pairs[t]
+    pairs is padded with its last value (or 0), which never crosses first. Returns
+    (decision (gates,): +1 regression, -1 no regression > delta, 0 undecided; at_batch
+    (gates,): the deciding batch, 0 if none; code, used (tasks, gates): each task's own first
+    crossing and the pairs up to it, or all its pairs)."""
+    n_tasks, gates = log_r.shape[:2]
+    m = n_tests(n_tasks)
+    thr_r = math.log(m / design.alpha)
+    code, idx = first_crossing(log_r, log_f, m / design.alpha, 1 / design.beta)
+    n_pairs = np.asarray(n_pairs, dtype=int).reshape(n_tasks, 1)
+    used = np.where(code != 0, idx + 1, n_pairs)
+    decision = np.zeros(gates, dtype=np.int8)
+    at_batch = np.zeros(gates, dtype=int)
+    for k in range(1, max(1, math.ceil(int(n_pairs.max()) / design.batch)) + 1):
+        end = k * design.batch
+        done = used <= end
+        reg = ((code == 1) & done).any(axis=0)
+        if m > 1:  # the suite: each task's R stopped where that task was decided
+            last = np.minimum(end, used) - 1
+            at = np.take_along_axis(log_r, np.maximum(last, 0)[..., None], axis=-1)[..., 0]
+            reg |= np.where(last >= 0, at, 0.0).sum(axis=0) >= thr_r
+        new = (decision == 0) & (reg | ((code == -1) & done).all(axis=0))
+        decision[new] = np.where(reg[new], 1, -1)
+        at_batch[new] = k
+        if decision.all():
+            break
+    return decision, at_batch, code, used
+
+
+def draw_pairs(probs: Sequence[tuple[float, float]], n_gates: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """(tasks, n_gates, n) iid pairs: for task t, D = +1 w.p. probs[t][0], -1 w.p. probs[t][1].
+    Drawn gate by gate (rng.random((n_gates, tasks, n))), so gates drawn in chunks are the
+    gates drawn at once (a one-task draw is the stream the earlier one-task simulation used)."""
+    p10 = np.array([p for p, _ in probs], dtype=float)[None, :, None]
+    p01 = np.array([q for _, q in probs], dtype=float)[None, :, None]
+    u = rng.random((n_gates, len(probs), n))
+    return np.where(u < p10, 1, np.where(u < p10 + p01, -1, 0)).astype(np.int8).transpose(1, 0, 2)
+
+
+def gate_outcomes(d: np.ndarray, design: Design) -> dict[str, np.ndarray]:
+    """Gates on pairs d (tasks, gates, n <= cap), every task with n pairs: per gate the
+    `decision` (+1 regression, -1 no regression > delta, 0 cap reached) and `episodes` per
+    task (the deciding batch rounded up to whole batches, at most n; n if undecided)."""
+    log_r, log_f = log_evidence(d, design.delta, design.lam_max)
+    n = d.shape[-1]
+    decision, at_batch, _, _ = decide(log_r, log_f, [n] * d.shape[0], design)
+    return {"decision": decision, "episodes": np.where(decision != 0, np.minimum(n, at_batch * design.batch), n)}
+
+
+def simulate_gate(probs: Sequence[tuple[float, float]], design: Design, n_sims: int, rng: np.random.Generator,
+                  chunk_elems: int = 2_000_000) -> dict[str, np.ndarray]:
+    """Simulate gates on len(probs) tasks with iid pairs per task (probs[t] = (P(D=+1),
+    P(D=-1))) up to the cap; see `gate_outcomes`. Chunked to bound memory."""
+    cap, chunk = design.max_episodes, max(1, chunk_elems // (len(probs) * design.max_episodes))
+    parts = [gate_outcomes(draw_pairs(probs, min(chunk, n_sims - s), cap, rng), design)
+             for s in range(0, n_sims, chunk)]
+    return {k: np.concatenate([p[k] for p in parts]) for k in ("decision", "episodes")}
+
+
+def simulate(p10: float, p01: float, design: Design, n_sims: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """One-task gates: `simulate_gate` with D = +1 w.p. p10, -1 w.p. p01."""
+    return simulate_gate([(p10, p01)], design, n_sims, rng)
+
+
+def drop_alone(base_rates: Sequence[float], task: int, drop: float, rho: float = 0.0) -> list[tuple[float, float]]:
+    """Pair probabilities when task `task` drops by `drop` and every other task keeps its
+    baseline rate (the power "on one task alone")."""
+    return [paired_probs(p, drop if i == task else 0.0, rho) for i, p in enumerate(base_rates)]
+
+
+def power_alone(base_rates: Sequence[float], design: Design, rho: float = 0.0, n_sims: int = 4000,
+                seed: int = 0) -> list[float]:
+    """Per task: the chance the gate (all its tests: the task's, the other tasks', the
+    suite's) fails a candidate that dropped by delta on that task alone, within the cap; nan
+    where the task's rate is below delta or some rate is unknown (nan)."""
+    rates = [float(p) for p in base_rates]
+    if any(math.isnan(p) for p in rates):
+        return [float("nan")] * len(rates)
+    rng = np.random.default_rng(seed)
+    return [float(np.mean(simulate_gate(drop_alone(rates, i, design.delta, rho), design, n_sims, rng)["decision"] == 1))
+            if p >= design.delta else float("nan") for i, p in enumerate(rates)]
+
+
+def required_cap(base_rate: float | Sequence[float], design: Design, rho: float = 0.0, n_sims: int = 4000,
+                 seed: int = 0, limit: int = 2000) -> int | None:
+    """Smallest cap (a multiple of the batch) at which the gate on these tasks (baseline
+    rates, one per task) detects a drop of design.delta on each task alone with power
+    1 - beta: the gate `run_gate` makes, alpha split over all its tests. The largest of the
+    tasks' caps. rho = 0 (outcomes independent given the plan) is the cautious choice: real
+    pairs are positively correlated, which lowers the discordance and the episodes needed.
+    None if `limit` is not enough."""
+    rates = [float(base_rate)] if np.ndim(base_rate) == 0 else [float(p) for p in base_rate]
     big = dataclasses.replace(design, max_episodes=limit)
-    sim = simulate(p10, p01, big, n_sims, np.random.default_rng(seed))
-    # The same paths with a smaller cap: a regression counts if it was decided by then.
-    ok = np.sort(sim["episodes"][sim["decision"] == 1])
+    rng = np.random.default_rng(seed)
     need = math.ceil((1 - design.beta) * n_sims)
-    if len(ok) < need:
-        return None
-    return int(math.ceil(ok[need - 1] / design.batch) * design.batch)
+    caps = []
+    for i, p in enumerate(rates):
+        sim = simulate_gate(drop_alone(rates, i, min(design.delta, p), rho), big, n_sims, rng)
+        # The same paths with a smaller cap (a multiple of the batch): a regression counts if
+        # it was decided by then; no later batch changes an earlier one.
+        ok = np.sort(sim["episodes"][sim["decision"] == 1])
+        if len(ok) < need:
+            return None
+        caps.append(int(math.ceil(ok[need - 1] / design.batch) * design.batch))
+    return max(caps)
 
 
 # ---------------------------------------------------------------------------------------
@@ -171,48 +260,42 @@ def required_cap(base_rate: float, design: Design, rho: float = 0.0, n_sims: int
 def run_gate(pairs: dict[str, Sequence[int]], design: Design) -> dict[str, Any]:
     """The sequential decision on recorded pairs: pairs[task] = D_i in plan order (baseline
     minus candidate success on the same episode, errors already left out), as many as have
-    been run. Tasks move in lock-step batches; a decided task stops.
+    been run. Tasks move in lock-step batches; a decided task stops. The decision is
+    `decide`'s, the rule the simulations run.
 
     Returns the decision (REGRESSION, NO_REGRESSION, CONTINUE: run another batch, or
     INCONCLUSIVE: cap reached), per-task results and the evidence after each batch."""
     tasks = list(pairs)
     if not tasks:
         raise ValueError("no tasks")
-    m = len(tasks) + (1 if len(tasks) > 1 else 0)  # the suite row only when it differs from a task
+    m = n_tests(len(tasks))
     thr_r, thr_f = m / design.alpha, 1 / design.beta
+    ds = [np.asarray(pairs[t], dtype=float)[: design.max_episodes] for t in tasks]
+    ev = [log_evidence(d, design.delta, design.lam_max) if len(d) else (np.zeros(0), np.zeros(0)) for d in ds]
+    width = max(1, *(len(d) for d in ds))
+    pad = lambda a: np.concatenate([a, np.full(width - len(a), a[-1] if len(a) else 0.0)])  # noqa: E731
+    dec, at, code, used = decide(np.stack([pad(r) for r, _ in ev])[:, None], np.stack([pad(f) for _, f in ev])[:, None],
+                                 [len(d) for d in ds], design)
     per: dict[str, dict[str, Any]] = {}
-    for t in tasks:
-        d = np.asarray(pairs[t], dtype=float)[: design.max_episodes]
-        log_r, log_f = log_evidence(d, design.delta, design.lam_max) if len(d) else (np.zeros(0), np.zeros(0))
-        code, idx = first_crossing(log_r, log_f, thr_r, thr_f) if len(d) else (np.array(0), np.array(-1))
-        code, idx = int(code), int(idx)
-        used = idx + 1 if code != 0 else len(d)
-        per[t] = {"pairs": len(d), "log_r": log_r, "log_f": log_f, "code": code, "used": used,
-                  "base_only": int(np.sum(d[:used] == 1)), "cand_only": int(np.sum(d[:used] == -1))}
-    # Batch by batch (the order the evidence arrives in): the suite product uses each task's R
-    # stopped where that task was decided.
-    n_batches = max(1, math.ceil(max(per[t]["pairs"] for t in tasks) / design.batch))
+    for i, t in enumerate(tasks):
+        u = int(used[i, 0])
+        per[t] = {"pairs": len(ds[i]), "log_r": ev[i][0], "log_f": ev[i][1], "code": int(code[i, 0]), "used": u,
+                  "base_only": int(np.sum(ds[i][:u] == 1)), "cand_only": int(np.sum(ds[i][:u] == -1))}
+    decision = {1: REGRESSION, -1: NO_REGRESSION}.get(int(dec[0]), CONTINUE)
+    at_batch = int(at[0]) or None
+    # The evidence batch by batch (the order it arrives in), up to the deciding batch.
+    n_batches = at_batch or max(1, math.ceil(max(p["pairs"] for p in per.values()) / design.batch))
     history = []
-    decision, at_batch = CONTINUE, None
     for k in range(1, n_batches + 1):
         end = k * design.batch
         row: dict[str, Any] = {"batch": k, "episodes": {}, "log_r": {}, "log_f": {}}
-        for t in tasks:
-            p = per[t]
+        for t, p in per.items():
             last = min(end, p["used"]) - 1
             row["episodes"][t] = last + 1
             row["log_r"][t] = float(p["log_r"][last]) if last >= 0 else 0.0
             row["log_f"][t] = float(p["log_f"][last]) if last >= 0 else 0.0
         row["log_r_suite"] = sum(row["log_r"].values()) if m > 1 else None
         history.append(row)
-        reg = any(per[t]["code"] == 1 and per[t]["used"] <= end for t in tasks)
-        reg = reg or (m > 1 and row["log_r_suite"] >= math.log(thr_r))
-        if reg:
-            decision, at_batch = REGRESSION, k
-            break
-        if all(per[t]["code"] == -1 and per[t]["used"] <= end for t in tasks):
-            decision, at_batch = NO_REGRESSION, k
-            break
     if decision == CONTINUE:
         # Undecided: more pairs would help unless every undecided task is at its cap.
         open_ = [t for t in tasks if per[t]["code"] == 0]
@@ -222,12 +305,12 @@ def run_gate(pairs: dict[str, Sequence[int]], design: Design) -> dict[str, Any]:
         # The gate stopped here: a task that would decide only later is undecided at this point
         # (with runs longer than needed, e.g. a fixed-size run analysed afterwards).
         stop = at_batch * design.batch
-        for t in tasks:
+        for i, t in enumerate(tasks):
             p = per[t]
             if p["used"] > stop or (p["code"] == 0 and p["pairs"] > stop):
                 p["code"], p["used"] = 0, min(p["pairs"], stop)
-                d = np.asarray(pairs[t], dtype=float)[: p["used"]]
-                p["base_only"], p["cand_only"] = int(np.sum(d == 1)), int(np.sum(d == -1))
+                kept = ds[i][: p["used"]]
+                p["base_only"], p["cand_only"] = int(np.sum(kept == 1)), int(np.sum(kept == -1))
     for t in tasks:
         p = per[t]
         p["verdict"] = {1: REGRESSION, -1: NO_REGRESSION, 0: CONTINUE}[p["code"]]

@@ -22,6 +22,7 @@ from .results import EpisodeRecord
 
 COLUMNS = ["task", "axis", "kind", "level", "successes", "n", "rate", "ci_low", "ci_high", "pairs",
            "nominal_only", "level_only", "p_mcnemar", "p_holm"]
+COUNTS = ["successes", "n", "pairs", "nominal_only", "level_only"]
 
 
 def _decided(recs: list[EpisodeRecord]) -> dict[int, bool]:
@@ -59,7 +60,9 @@ def sweep_frame(manifest: dict[str, Any], by_task: dict[str, list[EpisodeRecord]
         tested = [i for i in range(first, len(rows)) if rows[i]["level"] != "nominal"]
         for i, p in zip(tested, stats.holm([rows[i]["p_mcnemar"] for i in tested])):
             rows[i]["p_holm"] = p
-    return pd.DataFrame(rows, columns=COLUMNS)
+    # Counts stay integers (the nominal rows have no pairs: a float column would write 8.0 to
+    # summary.json and sweep.csv); pandas' nullable Int64 writes them as ints and null.
+    return pd.DataFrame(rows, columns=COLUMNS).astype({c: "Int64" for c in COUNTS})
 
 
 def _pct(x: Any) -> str:

@@ -59,6 +59,11 @@ def test_short_candidate_continues_and_short_baseline_caps(tmp_path: Path) -> No
     code, lines, res = check_sequential(b2, c2, DESIGN)
     assert code == 0 and res["decision"] == sq.INCONCLUSIVE
     assert "baseline has only 8 episodes" in "\n".join(lines)
+    # A two-task baseline shorter than the cap: gated at its episodes, the note gives the power there and at the cap.
+    b3, c3 = runs(tmp_path / "short2", rng, drop=0.0, n=48, tasks=("a", "b"))
+    code, lines, res = check_sequential(b3, c3, DESIGN)
+    note = next(line for line in lines if "baseline has only 48 episodes" in line)
+    assert code == 0 and res["tests"] == 3 and "power@delta is a " in note and "(96 episodes: " in note, note
 
 
 def test_refuses_other_plans_dirty_baselines_and_errors(tmp_path: Path) -> None:

@@ -302,6 +302,15 @@ def test_report_and_compare_show_the_sweep(tmp_path):
     assert [(r["axis"], r["level"], r["successes"]) for r in rows] == [
         ("lighting", "nominal", 10), ("lighting", "dim", 2), ("camera", "nominal", 10), ("camera", "left", 9)]
     assert rows[0]["p_holm"] is None and rows[1]["nominal_only"] == 8
+    # Counts are ints in summary.json (null where a nominal row has no pairs) and in sweep.csv.
+    for r in rows:
+        for k in ("successes", "n", "pairs", "nominal_only", "level_only"):
+            absent = r["level"] == "nominal" and k not in ("successes", "n")
+            assert r[k] is None if absent else isinstance(r[k], int), (k, r)
+    for t in json.loads(paths["summary.json"].read_text())["tasks"]:
+        assert all(isinstance(t[k], int) for k in ("episodes", "successes", "failures", "errors")), t
+    csv = paths["sweep.csv"].read_text()
+    assert "camera,visual,left,9,10,0.9," in csv and ",10,1,0," in csv  # pairs, nominal only, level only
     import shutil
 
     other = tmp_path / "other"
