@@ -41,14 +41,26 @@ def compare_runs(run_dirs: Sequence[str | Path], out_dir: str | Path | None = No
 
 
 
-COMPARE_HEADER = ("task", "run", "episodes", "success rate", "95% CI", "S/F/E", "delta", "test", "p", "p (Holm)")
+COMPARE_HEADER = ("task", "rule", "run", "episodes", "success rate", "95% CI", "S/F/E", "delta", "test", "p",
+                  "p (Holm)", "MDE", "verdict", "milestones")
+
+
+def _milestones_text(m: dict[str, float]) -> str:
+    return ", ".join(f"{k} {fmt_pct(v)}" for k, v in (m or {}).items())
+
+
+def _mde_text(r: dict) -> str:
+    if r["test"] in ("", "missing", "n/a"):
+        return ""
+    return "too few" if r["mde"] != r["mde"] else fmt_pp(r["mde"]).lstrip("+")
 
 
 def _compare_cells(df: pd.DataFrame) -> list[list[str]]:
     out = []
     for r in df.to_dict("records"):
-        out.append([r["task"], r["run"], str(r["episodes"]), fmt_pct(r["success_rate"]), fmt_ci(r["ci_low"], r["ci_high"]),
-                    _sfe(r), fmt_pp(r["delta"]), r["test"], fmt_p(r["p_value"]), fmt_p(r["p_holm"])])
+        out.append([r["task"], r["rule"], r["run"], str(r["episodes"]), fmt_pct(r["success_rate"]),
+                    fmt_ci(r["ci_low"], r["ci_high"]), _sfe(r), fmt_pp(r["delta"]), r["test"], fmt_p(r["p_value"]),
+                    fmt_p(r["p_holm"]), _mde_text(r), r["verdict"], _milestones_text(r["milestones"])])
     return out
 
 
@@ -58,7 +70,11 @@ def _compare_note(df: pd.DataFrame) -> str:
     note = ("Success rate = successes / (successes + failures), 95% Wilson intervals; errors counted separately "
             "(S/F/E). Delta and tests are against the first run. p: two-sided, McNemar exact when the two runs "
             "share the task's episode seeds (paired), Fisher exact otherwise; p (Holm): adjusted over each run's "
-            "tasks and its pooled row.")
+            "tasks and its pooled row. Rule: when an episode counts as a success (any_step, at_end, held: K). MDE: "
+            "the smallest change the test detects with 80% power at alpha 0.05 with these episodes (independent "
+            "outcomes, the cautious case); a difference that is not significant is read as 'not enough episodes to "
+            "decide' when the MDE exceeds the task's max_mde (default 30 points). Milestones: share of decided "
+            "episodes that reached each.")
     if list(common) != list(tasks):
         note += f" The pooled rows cover only the {len(common)} task(s) present in every run."
     return note
@@ -120,7 +136,7 @@ def write_compare(df: pd.DataFrame, out_dir: str | Path) -> dict[str, Path]:
 <h1>Comparison</h1>
 <p class="sub">baseline: <b>{_esc(df['run'].iloc[0])}</b></p>
 <ul>{runs}</ul>
-{_html_table(COMPARE_HEADER, _compare_cells(df), table_id="compare-table", row_classes=classes, left_cols=(0, 1, 7))}
+{_html_table(COMPARE_HEADER, _compare_cells(df), table_id="compare-table", row_classes=classes, left_cols=(0, 1, 2, 8, 12, 13))}
 <p class="note">{_esc(note)}</p>
 <img class="plot" alt="success rate per task and run" src="data:image/png;base64,{plot_compare(df)}">
 {"".join(f"<h2>{_esc(r)}</h2>{page}" for r, _, page in sweeps)}

@@ -287,6 +287,7 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
                 with console.simulator_output(cfg.out / SIMULATOR_LOG, cfg.verbose), \
                         task_env(task, policy, cfg.seed) as env:
                     w = open_writer()
+                    _record_definition(cfg.out, task.name, getattr(env, "definition", None))
                     media = MediaRecorder.for_task(cfg.out / "media" / task.name, task, env, cfg.videos)
                     total.add(run_task(env, policy, task, todo[task.name], w.append, progress=cfg.progress, media=media))
                     if hasattr(env, "backend_info"):  # the worker backend: workers, peak memory, restarts
@@ -332,6 +333,17 @@ def _run_on_ray(cfg: EvalConfig, todo: dict[str, list[PlannedEpisode]], writer: 
         runs = m.setdefault("ray", [])
         runs.append({"address": cfg.ray, "driver_wall_s": round(time.perf_counter() - t0, 3), **stats.to_dict()})
         write_json_atomic(cfg.out / MANIFEST, m)
+
+
+def _record_definition(run_dir: Path, task: str, definition: dict[str, Any] | None) -> None:
+    """The task's success and failure definition as its env built it (envs/definition.py),
+    in the manifest before its first episode is recorded."""
+    if definition is None:
+        return
+    m = json.loads((run_dir / MANIFEST).read_text())
+    if (m.get("definitions") or {}).get(task) != definition:
+        m.setdefault("definitions", {})[task] = definition
+        write_json_atomic(run_dir / MANIFEST, m)
 
 
 def _record_timing(run_dir: Path, t: Timing, env_info: dict[str, Any] | None = None) -> None:

@@ -15,7 +15,11 @@ one task there is no separate suite row: it would test the same episodes twice.
 
 Beside each verdict it prints the smallest drop a one-sided Fisher test could detect with
 80% power with these episode counts, at the strictest Holm level alpha / m, so users see
-when their episode counts are too few to catch what they care about.
+when their episode counts are too few to catch what they care about. When nothing failed but
+some task's smallest detectable drop exceeds `max_mde` (the task card's, default 0.3), the
+gate does not pass: it answers "not enough episodes to decide" (exit 3, as the sequential
+gate's "run the next batch"). Runs whose tasks were judged by different success
+definitions are refused (exit 2).
 """
 
 from __future__ import annotations
@@ -26,7 +30,10 @@ from typing import Any
 
 from . import stats
 from .report import fmt_p, fmt_pct
-from .runs import SUITE_ROW, compare_suite, compare_task_runs, load_task_records, planned_episodes, run_label
+from .runs import (
+    SUITE_ROW, check_same_definitions, max_mde_of, compare_suite, compare_task_runs, load_task_records, planned_episodes,
+    run_label,
+)
 
 POWER = 0.8
 
@@ -69,12 +76,16 @@ def check_regression(
     allow_errors: bool = False,
     allow_incomplete: bool = False,
     allow_dirty_baseline: bool = False,
+    max_mde: float | None = None,
 ) -> tuple[int, list[str]]:
-    """Returns (exit code, lines to print): 0 = no significant regression, 1 = the gate fails."""
+    """Returns (exit code, lines to print): 0 = no significant regression, 1 = the gate fails,
+    3 = not enough episodes to decide. `max_mde` overrides the cards' bounds."""
     base_m, base, _ = load_task_records(baseline_dir)
     cand_m, cand, _ = load_task_records(candidate_dir)
     tasks = list(base)
     common = [t for t in tasks if t in cand]
+    check_same_definitions([(Path(baseline_dir), base_m), (Path(candidate_dir), cand_m)], common)
+    undecided: list[str] = []
     problems: list[str] = [f"task {t}: missing from the candidate" for t in tasks if t not in cand]
 
     comparisons = [(t, compare_task_runs(base, cand, base_m, cand_m, t)) for t in common]
@@ -113,6 +124,11 @@ def check_regression(
             verdict = "ok"
         # Power at the strictest Holm step: a lone regression must beat alpha / m.
         mdd = stats.min_detectable_drop(c["base"]["rate"], c["base"]["n"], c["cand"]["n"], alpha / m, POWER)
+        bound = max_mde if max_mde is not None else max_mde_of(cand_m, task) if task != SUITE_ROW else stats.DEFAULT_MAX_MDE
+        if verdict == "ok" and task != SUITE_ROW and c["base"]["rate"] > 0 and (math.isnan(mdd) or mdd > bound):
+            verdict = "UNDECIDED"
+            undecided.append(f"task {task}: the smallest drop these episodes detect is {_mdd_text(mdd)}, over the "
+                             f"bound of {100 * bound:.0f} pp")
         delta = "" if math.isnan(c["delta"]) else f"{100 * c['delta']:+.1f} pp"
         rows[task] = (
             f"{task:<{w}} {_rate_text(c['base']):>16} {_rate_text(c['cand']):>16} {delta:>10}  {c['test']:<14} "
@@ -153,5 +169,10 @@ def check_regression(
     if problems:
         lines += [f"FAIL: {p}" for p in problems]
         return 1, lines
+    if undecided:
+        lines += [f"UNDECIDED: {u}" for u in undecided]
+        lines.append("not enough episodes to decide: run more episodes (--resume --episodes N on both runs), "
+                     "or raise the task's max_mde")
+        return 3, lines
     lines.append(f"PASS: no significant regression (alpha={alpha}, Holm over {m} test(s))")
     return 0, lines

@@ -109,18 +109,49 @@ def _md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-SUMMARY_HEADER = ("task", "episodes", "success rate", "95% CI", "S/F/E", "mean length")
+SUMMARY_HEADER = ("task", "rule", "episodes", "success rate", "95% CI", "S/F/E", "mean length")
 
 
 def _summary_rows(summary: dict[str, Any]) -> list[list[str]]:
     rows = [
-        [t["task"], _episodes_text(t), fmt_pct(t["success_rate"]), fmt_ci(t["ci_low"], t["ci_high"]), _sfe(t),
-         fmt_num(t["length"]["mean"])]
+        [t["task"], t.get("rule", ""), _episodes_text(t), fmt_pct(t["success_rate"]), fmt_ci(t["ci_low"], t["ci_high"]),
+         _sfe(t), fmt_num(t["length"]["mean"])]
         for t in summary["tasks"]
     ]
     s = summary["suite"]
-    rows.append([SUITE_ROW, str(s["episodes"]), fmt_pct(s["success_rate"]), fmt_ci(s["ci_low"], s["ci_high"]),
+    rows.append([SUITE_ROW, "", str(s["episodes"]), fmt_pct(s["success_rate"]), fmt_ci(s["ci_low"], s["ci_high"]),
                  _sfe(s), ""])
+    return rows
+
+
+CODES_HEADER = ("task", "code", "outcome", "episodes", "share", "meaning")
+
+
+def _codes_rows(summary: dict[str, Any]) -> list[list[str]]:
+    """Why episodes ended, per task (outcomes.py's codes), most frequent first."""
+    from .outcomes import ERROR_CODES, describe
+
+    rows = []
+    for t in summary["tasks"]:
+        for code, n in (t.get("codes") or {}).items():
+            outcome = "success" if code == "success" else "error" if code in ERROR_CODES else "failure"
+            rows.append([t["task"], code, outcome, str(n), fmt_pct(n / t["episodes"]) if t["episodes"] else "",
+                         describe(code)])
+    return rows
+
+
+FUNNEL_HEADER = ("task", "milestone", "reached", "share of decided episodes")
+
+
+def _funnel_rows(summary: dict[str, Any]) -> list[list[str]]:
+    """Per task, how many decided episodes met each milestone, then the success rule."""
+    rows = []
+    for t in summary["tasks"]:
+        n = t["successes"] + t["failures"]
+        if not n or not t.get("milestones"):
+            continue
+        for name, k in [*t["milestones"].items(), (f"success ({t.get('rule', '')})", t["successes"])]:
+            rows.append([t["task"], name, f"{k}/{n}", fmt_pct(k / n)])
     return rows
 
 
@@ -153,6 +184,12 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     warnings = _warnings(summary)
     if warnings:
         lines += ["", *[f"- **warning**: {w}" for w in warnings]]
+    codes, funnel = _codes_rows(summary), _funnel_rows(summary)
+    if codes:
+        lines += ["", "## Why episodes ended", "", _md_table(CODES_HEADER, codes)]
+    if funnel:
+        lines += ["", "## Milestones", "", _md_table(FUNNEL_HEADER, funnel),
+                  "", "Each milestone counts the decided episodes that met it at least once (arena_eval/envs/tasks/milestones.py)."]
     return "\n".join(lines) + "\n"
 
 
@@ -401,6 +438,10 @@ def render_html(summary: dict[str, Any], by_task: dict[str, list[EpisodeRecord]]
     if summary["tasks"]:
         plots = (f'<img class="plot" alt="success rate per task" src="data:image/png;base64,{plot_success_rates(summary)}">'
                  f'<img class="plot" alt="episode length by outcome" src="data:image/png;base64,{plot_lengths(summary, by_task)}">')
+    codes, funnel = _codes_rows(summary), _funnel_rows(summary)
+    codes_html = _html_table(CODES_HEADER, codes, left_cols=(0, 1, 2, 5)) if codes else ""
+    funnel_html = (_html_table(FUNNEL_HEADER, funnel, left_cols=(0, 1)) if funnel
+                   else '<p class="note">The tasks of this run declare no milestones.</p>')
     body = f"""
 <h1>{_esc(run['run_id'])}</h1>
 <p class="sub">policy <b>{_esc(run['policy'])}</b> on suite <b>{_esc(run['suite'])}</b> &middot; seed {_esc(run['seed'])}
@@ -409,9 +450,13 @@ def render_html(summary: dict[str, Any], by_task: dict[str, list[EpisodeRecord]]
 {warnings}
 <h2>Summary</h2>
 {table}
-<p class="note">Success rate = successes / (successes + failures); error episodes are counted separately (S/F/E = successes/failures/errors) and never as failures. Intervals are 95% Wilson score intervals; the pooled row pools all decided episodes. Mean length is over decided episodes, in control steps.</p>
+<p class="note">Success rate = successes / (successes + failures); error episodes are counted separately (S/F/E = successes/failures/errors) and never as failures. Intervals are 95% Wilson score intervals; the pooled row pools all decided episodes. Mean length is over decided episodes, in control steps. Rule: when an episode counts as a success (any_step: the first step its condition holds; at_end: the condition holds at the time limit; held: K: it held K steps in a row).</p>
 <h2>Plots</h2>
 {plots}
+<h2>Why episodes ended</h2>
+{codes_html}
+<h2>Milestones</h2>
+{funnel_html}
 <h2>Failure and error reasons</h2>
 {_reasons_html(summary)}
 <h2>Run</h2>

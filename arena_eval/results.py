@@ -11,9 +11,11 @@ A run directory `results/<run>/` holds:
 
 Record fields (`EpisodeRecord`): task, episode, seed, outcome (success | failure | error),
 reason (e.g. "time_limit", "term:<name>", "policy:non-finite action", or the error text),
-steps, slot, init_state, `timing` (seconds; the only fields allowed to differ between
-identical runs) and, for a derived task of a sweep, `variation` ({axis: level}; absent on
-the nominal task and in older runs).
+code (the reason's class in the taxonomy of arena_eval/outcomes.py), steps, slot, init_state,
+milestones (each task milestone's first step), success_step (the first step the success
+condition held, whatever the rule made of it), `timing` (seconds; the only fields allowed to
+differ between identical runs) and, for a derived task of a sweep, `variation` ({axis: level};
+absent on the nominal task and in older runs).
 
 Which record of an episode counts: the first that is not an `error`; an episode with only
 `error` records counts as its last error, and `--resume` runs it again (an error is a fault
@@ -55,6 +57,9 @@ class EpisodeRecord:
     init_state: dict[str, list[float]] = dataclasses.field(default_factory=dict)
     timing: dict[str, float] = dataclasses.field(default_factory=dict)
     variation: dict[str, str] = dataclasses.field(default_factory=dict)  # {axis: level}; absent = nominal
+    code: str = ""  # why it ended (arena_eval/outcomes.py); "" in runs older than the codes
+    milestones: dict[str, int] = dataclasses.field(default_factory=dict)  # milestone -> step first met
+    success_step: int | None = None  # step at which the success condition first held (None: never)
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:

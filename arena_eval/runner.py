@@ -30,6 +30,7 @@ from . import console
 from .envs.base import BatchedEnv
 from .media import MediaRecorder
 from .errors import RunStopped, UserError
+from .outcomes import code_of
 from .policies.base import Policy
 from .results import EpisodeRecord
 from .specs import ANNOTATION_KEY, ActionSlot, SuiteSpec, TaskSpec
@@ -189,6 +190,9 @@ def run_task(
     side = PolicySide.of(task, n)  # a policy-side level: noise and latency between policy and env
     levels = {task.variation["axis"]: task.variation["level"]} if task.variation else {}
     sent_keys = {k for k, a in task.actions.items() if not a.ignore}
+    milestone_names = list(getattr(env, "milestone_names", []) or [])
+    slot_ms: list[dict[str, int]] = [{} for _ in range(n)]  # milestone -> first step met
+    slot_success: list[int | None] = [None] * n  # first step the success condition held
 
     def finish(slot: int, outcome: str, reason: str) -> None:
         ep = slot_ep[slot]
@@ -204,6 +208,11 @@ def run_task(
             init_state=slot_init[slot],
             timing={"wall_s": round(time.perf_counter() - slot_t0[slot], 6)},
             variation=dict(levels),
+            code=code_of(outcome, reason, task.failure_codes),
+            milestones=dict(slot_ms[slot]),
+            # survive-type tasks (no success condition of their own) reach success at the end
+            success_step=slot_success[slot] if slot_success[slot] is not None or outcome != "success"
+            else int(slot_steps[slot]),
         )
         on_record(rec)
         if trace is not None:
@@ -231,10 +240,19 @@ def run_task(
         now = time.perf_counter()
         for s, e, init in zip(slots, eps, inits):
             slot_ep[s], slot_init[s], slot_steps[s], slot_t0[s], chunk[s] = e, init, 0, now, None
+            slot_ms[s], slot_success[s] = {}, None
             if media is not None:
                 media.start(s, e.episode, obs)
             if trace is not None:
                 trace.start(s, e)
+        # A start the env's reset checks refused (a world that did not reset cleanly, a task
+        # solved at its start) is no episode of the policy: an error, run again by --resume.
+        faults = dict(getattr(env, "reset_faults", {}) or {})
+        bad = [s for s in slots if s in faults]
+        for s in bad:
+            finish(s, "error", faults[s])
+        if bad:
+            start(bad)
 
     reads = set(policy.required_obs())
     try:
@@ -302,6 +320,11 @@ def run_task(
             ended = []
             for s in active:
                 slot_steps[s] += 1
+                if res.success_now is not None and res.success_now[s] and slot_success[s] is None:
+                    slot_success[s] = int(slot_steps[s])
+                if res.milestones is not None:
+                    for j in np.flatnonzero(res.milestones[s]):
+                        slot_ms[s].setdefault(milestone_names[j], int(slot_steps[s]))
                 if res.done[s]:
                     outcome = "error" if res.error[s] else ("success" if res.success[s] else "failure")
                     finish(s, outcome, res.reason[s])

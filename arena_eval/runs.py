@@ -119,6 +119,40 @@ def summarize(run_dir: str | Path) -> dict[str, Any]:
     return _summarize(Path(run_dir), *load_task_records(run_dir))
 
 
+def success_rule(manifest: dict[str, Any], task: str) -> str:
+    """The task's success rule as the run recorded it (`any_step`, `at_end`, `held: K`)."""
+    d = (manifest.get("definitions") or {}).get(task)
+    if isinstance(d, dict) and d.get("rule"):
+        return str(d["rule"])
+    card = next((t for t in (manifest.get("suite") or {}).get("tasks", []) if t.get("name") == task), {})
+    success = card.get("success")
+    if success == "time_limit":
+        return "at_end"
+    if isinstance(success, dict):
+        rule = success.get("rule", "any_step")
+        return f"held: {rule['held']}" if isinstance(rule, dict) else str(rule)
+    return "unknown"
+
+
+def definition_hash(manifest: dict[str, Any], task: str) -> str | None:
+    d = (manifest.get("definitions") or {}).get(task)
+    return d.get("sha256") if isinstance(d, dict) else None
+
+
+def check_same_definitions(runs: Sequence[tuple[Path, dict[str, Any]]], tasks: Sequence[str]) -> None:
+    """Refuse to pair runs whose episodes were judged by different success and failure
+    definitions (envs/definition.py); a run that recorded none (older runs) is not checked."""
+    (d0, m0), rest = runs[0], runs[1:]
+    for d, m in rest:
+        for t in tasks:
+            a, b = definition_hash(m0, t), definition_hash(m, t)
+            if a and b and a != b:
+                raise UserError(
+                    f"task {t!r} was judged by another success/failure definition in {d} ({success_rule(m, t)}, "
+                    f"sha256 {b[:12]}) than in {d0} ({success_rule(m0, t)}, sha256 {a[:12]}): their rates are not "
+                    "comparable", where=str(d))
+
+
 def _summarize(run_dir: Path, manifest: dict[str, Any], by_task: dict[str, list[EpisodeRecord]],
                dropped: int) -> dict[str, Any]:
     cards = {t.get("name"): t for t in (manifest.get("suite") or {}).get("tasks", [])}
@@ -132,6 +166,8 @@ def _summarize(run_dir: Path, manifest: dict[str, Any], by_task: dict[str, list[
                 "task": task,
                 "instruction": card.get("instruction"),
                 "max_steps": card.get("max_steps"),
+                "rule": success_rule(manifest, task),
+                "definition_sha256": definition_hash(manifest, task),
                 "planned": planned,
                 "complete": planned is None or s["episodes"] >= planned,
                 **s,
@@ -230,31 +266,42 @@ def compare_table(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
         tasks += [t for t in by_task if t not in tasks]
     common = [t for t in tasks if all(t in bt for _, _, bt in loaded)]
 
+    check_same_definitions([(d, m) for d, m, _ in loaded], common)
     _, base_m, base = loaded[0]
     rows: dict[tuple[str, int], dict[str, Any]] = {}
     for i, (d, m, by_task) in enumerate(loaded):
         for t in tasks:
             s = stats.summarize_records(by_task[t]) if t in by_task else None
             rows[(t, i)] = _compare_row(t, "task", labels[i], d, s)
+            rows[(t, i)]["rule"] = success_rule(m, t)
         pooled = stats.summarize_records([r for t in common for r in by_task[t]])
         rows[(SUITE_ROW, i)] = _compare_row(SUITE_ROW, "suite", labels[i], d, pooled)
+        rows[(SUITE_ROW, i)]["milestones"] = {}  # tasks' milestones differ: no pooled funnel
         if i == 0:
             continue
         keys, pvals = [], []
         for t in tasks:
             if t in base and t in by_task:
                 c = compare_task_runs(base, by_task, base_m, m, t)
-                rows[(t, i)].update(delta=c["delta"], test=c["test"], p_value=c["p_two_sided"])
+                rows[(t, i)].update(delta=c["delta"], test=c["test"], p_value=c["p_two_sided"],
+                                    mde=stats.min_detectable_effect(c["base"]["rate"], c.get("pairs", c["base"]["n"]),
+                                                                    c.get("pairs", c["cand"]["n"]), c["paired"]),
+                                    max_mde=max_mde_of(m, t))
             else:
                 rows[(t, i)].update(test="missing")
             keys.append((t, i))
             pvals.append(rows[(t, i)]["p_value"])
         c = compare_suite(base, by_task, base_m, m, common)
-        rows[(SUITE_ROW, i)].update(delta=c["delta"], test=c["test"], p_value=c["p_two_sided"])
+        rows[(SUITE_ROW, i)].update(delta=c["delta"], test=c["test"], p_value=c["p_two_sided"],
+                                    mde=stats.min_detectable_effect(c["base"]["rate"], c.get("pairs", c["base"]["n"]),
+                                                                    c.get("pairs", c["cand"]["n"]), c["paired"]),
+                                    max_mde=stats.DEFAULT_MAX_MDE)
         keys.append((SUITE_ROW, i))
         pvals.append(c["p_two_sided"])
         for k, p in zip(keys, stats.holm(pvals)):
             rows[k]["p_holm"] = p
+            if rows[k]["test"] not in ("", "missing", stats.NO_TEST):
+                rows[k]["verdict"] = stats.verdict(p, rows[k]["delta"], rows[k]["mde"], rows[k]["max_mde"])
     order = [(t, i) for t in tasks + [SUITE_ROW] for i in range(len(loaded))]
     df = pd.DataFrame([rows[k] for k in order])
     df.attrs.update(common_tasks=common, tasks=tasks)  # for the note on what the pooled rows cover
@@ -266,12 +313,24 @@ def _unique_labels(labels: list[str], dirs: list[Path]) -> list[str]:
     return [str(d) if labels.count(lbl) > 1 else lbl for lbl, d in zip(labels, dirs)]
 
 
+def max_mde_of(manifest: dict[str, Any], task: str) -> float:
+    card = next((t for t in (manifest.get("suite") or {}).get("tasks", []) if t.get("name") == task), {})
+    v = card.get("max_mde")
+    return float(v) if isinstance(v, (int, float)) else stats.DEFAULT_MAX_MDE
+
+
+def _milestone_rates(s: dict[str, Any]) -> dict[str, float]:
+    n = s["successes"] + s["failures"]
+    return {k: v / n for k, v in (s.get("milestones") or {}).items()} if n else {}
+
+
 def _compare_row(task: str, kind: str, label: str, run_dir: Path, s: dict[str, Any] | None) -> dict[str, Any]:
     nan = float("nan")
-    row: dict[str, Any] = {"task": task, "kind": kind, "run": label, "run_dir": str(run_dir)}
+    row: dict[str, Any] = {"task": task, "kind": kind, "run": label, "run_dir": str(run_dir), "rule": ""}
     if s is None:
         row.update(episodes=0, successes=0, failures=0, errors=0, success_rate=nan, ci_low=nan, ci_high=nan)
     else:
         row.update({k: s[k] for k in ("episodes", "successes", "failures", "errors", "success_rate", "ci_low", "ci_high")})
-    row.update(delta=nan, test="", p_value=nan, p_holm=nan)
+    row.update(delta=nan, test="", p_value=nan, p_holm=nan, mde=nan, max_mde=nan, verdict="",
+               milestones=_milestone_rates(s) if s is not None else {})
     return row

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import sequential as sq
 from .gate import dirty_baseline_problems
-from .runs import load_task_records, plan_seeds, planned_episodes, run_label
+from .runs import check_same_definitions, load_task_records, plan_seeds, planned_episodes, run_label
 
 EXIT_MORE = 3
 CODES = {sq.REGRESSION: 1, sq.NO_REGRESSION: 0, sq.INCONCLUSIVE: 0, sq.CONTINUE: EXIT_MORE}
@@ -44,6 +44,9 @@ def _pairs(base_recs: list[Any], cand_recs: list[Any], n: int) -> tuple[list[int
             continue
         out.append(int(ob == "success") - int(oc == "success"))
     return out, skipped
+
+
+MAX_NOTED_CAP = 4096  # above it the cap is no real design (compare.py passes 10**6): no note, no simulation
 
 
 def simulated_power(base_rates: dict[str, float], design: sq.Design, n_sims: int = 4000,
@@ -73,6 +76,7 @@ def check_sequential(
     base_m, base, _ = load_task_records(baseline_dir)
     cand_m, cand, _ = load_task_records(candidate_dir)
     tasks = list(base)
+    check_same_definitions([(Path(baseline_dir), base_m), (Path(candidate_dir), cand_m)], [t for t in tasks if t in cand])
     problems = [f"task {t}: missing from the candidate" for t in tasks if t not in cand]
     notes: list[str] = []
     problems += dirty_baseline_problems(base_m, baseline_dir, allow_dirty_baseline, notes)
@@ -110,7 +114,8 @@ def check_sequential(
     rates = {t: float(np.mean([o.outcome == "success" for o in base[t] if o.outcome != "error"] or [np.nan]))
              for t in pairs}
     power = simulated_power(rates, eff) if pairs else {}
-    if cap < design.max_episodes:
+    # (A design "capped" only by the baseline, as compare.py --sequential's, has nothing to note.)
+    if cap < design.max_episodes <= MAX_NOTED_CAP:
         full = simulated_power(rates, design) if pairs else {}
         notes.append(f"note: the baseline has only {cap} episodes per task, below the design's cap of "
                      f"{design.max_episodes}: the gate stops at {cap}, where its power@delta is "

@@ -14,7 +14,12 @@ Suite card (tasks/<suite>.yaml)::
         instruction: keep the pole upright
         max_steps: 200            # control steps; sets the env's episode length
         episodes: 10
-        success: time_limit       # or {term: <termination term name>}
+        success: time_limit       # survive to the end; or {term: <termination term name>,
+                                  #   rule: any_step | at_end | {held: K}} (default any_step;
+                                  #   arena_eval/outcomes.py says what each rule means)
+        failure_terms: {box_dropped: object_dropped}   # failure terms -> outcome codes (a list: task_failure)
+        max_mde: 0.3              # compare gives no verdict when its minimum detectable effect
+                                  # (80% power) is larger (default 0.3)
         env:
           id: Isaac-Cartpole-Direct
           physics: newton_mjwarp  # Isaac Lab physics preset(s), comma separated
@@ -34,7 +39,7 @@ Suite card (tasks/<suite>.yaml)::
           action.force: {dim: 1, limit: [-5, 5]}   # hard range: outside it (or non-finite) ends the
                                                    # episode as the policy's failure
         failure_when:             # harness-side failure conditions on observed values
-          pole_fell: {key: state.pole, index: 0, outside: [-1.2, 1.2]}
+          pole_fell: {key: state.pole, index: 0, outside: [-1.2, 1.2], code: fell}
         expert: cartpole_balance  # scripted expert (its family's, arena_eval.registry)
         variations:               # robustness axes this task offers (arena_eval/variation.py)
           axes: g1                # a family's axis set (registry; e.g. envs/tasks/g1/axes.py)
@@ -60,6 +65,7 @@ from typing import Any
 import yaml
 
 from .errors import UserError
+from .outcomes import CARD_CODES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TASKS_DIR = REPO_ROOT / "tasks"
@@ -206,12 +212,24 @@ class FailureWhen:
     key: str
     index: int
     outside: tuple[float, float]
+    code: str = "task_failure"
+    """Its outcome code (arena_eval/outcomes.py)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class SuccessSpec:
-    kind: str  # "time_limit" or "term"
+    kind: str
+    """"time_limit" (survive to the end) or "term" (a termination term of the env)."""
     term: str | None = None
+    """The term whose condition is success (kind "term")."""
+    rule: str = "any_step"
+    """When the condition counts: any_step, at_end or held (arena_eval/outcomes.py); time_limit is at_end."""
+    hold: int | None = None
+    """Steps in a row the condition must hold (rule held)."""
+
+    @property
+    def rule_text(self) -> str:
+        return f"held: {self.hold}" if self.rule == "held" else self.rule
 
 
 @dataclasses.dataclass(frozen=True)
@@ -226,6 +244,8 @@ class TaskSpec:
     actions: dict[str, ActionSlot]
     failure_terms: tuple[str, ...] = ()
     failure_when: dict[str, FailureWhen] = dataclasses.field(default_factory=dict)
+    failure_codes: dict[str, str] = dataclasses.field(default_factory=dict)  # failure term -> outcome code
+    max_mde: float | None = None  # no verdict when the minimum detectable effect is larger (None: the default)
     expert: str | None = None
     source: str = ""
     variations: dict[str, Any] = dataclasses.field(default_factory=dict)  # card: {axes: set, levels: {axis: [level]}}
@@ -276,9 +296,14 @@ class TaskSpec:
         }
         return {
             "name": self.name, "instruction": self.instruction, "max_steps": self.max_steps, "episodes": self.episodes,
-            "success": "time_limit" if self.success.kind == "time_limit" else {"term": self.success.term},
-            "env": env, "observations": obs, "actions": acts, "failure_terms": list(self.failure_terms),
-            "failure_when": {k: {"key": f.key, "index": f.index, "outside": list(f.outside)} for k, f in self.failure_when.items()},
+            "success": "time_limit" if self.success.kind == "time_limit" else {
+                "term": self.success.term,
+                "rule": {"held": self.success.hold} if self.success.rule == "held" else self.success.rule},
+            "env": env, "observations": obs, "actions": acts,
+            "failure_terms": {t: self.failure_codes.get(t, "task_failure") for t in self.failure_terms},
+            "failure_when": {k: {"key": f.key, "index": f.index, "outside": list(f.outside), "code": f.code}
+                             for k, f in self.failure_when.items()},
+            **({"max_mde": self.max_mde} if self.max_mde is not None else {}),
             "expert": self.expert,
             **({"variations": self.variations} if self.variations else {}),
             **({"variation": self.variation} if self.variation else {}),
@@ -375,10 +400,24 @@ def _parse_resources(r: _Reader) -> dict[str, Any]:
 
 def _parse_success(value: Any, where: str, field: str) -> SuccessSpec:
     if value == "time_limit":
-        return SuccessSpec("time_limit")
-    if isinstance(value, dict) and set(value) == {"term"} and isinstance(value["term"], str):
-        return SuccessSpec("term", value["term"])
-    raise UserError(f"expected 'time_limit' or {{term: <name>}}, got {value!r}", where=where, field=field)
+        return SuccessSpec("time_limit", rule="at_end")
+    if isinstance(value, dict) and isinstance(value.get("term"), str) and set(value) <= {"term", "rule"}:
+        rule = value.get("rule", "any_step")
+        if rule in ("any_step", "at_end"):
+            return SuccessSpec("term", value["term"], rule)
+        hold = rule.get("held") if isinstance(rule, dict) and set(rule) == {"held"} else None
+        if isinstance(hold, int) and not isinstance(hold, bool) and hold >= 1:
+            return SuccessSpec("term", value["term"], "held", hold)
+        raise UserError(f"expected any_step, at_end or {{held: <steps >= 1>}}, got {rule!r}", where=where,
+                        field=f"{field}.rule")
+    raise UserError(f"expected 'time_limit' or {{term: <name>, rule: any_step | at_end | {{held: K}}}}, got {value!r}",
+                    where=where, field=field)
+
+
+def _parse_code(value: Any, allowed: tuple[str, ...], where: str, field: str) -> str:
+    if value not in allowed:
+        raise UserError(f"expected an outcome code ({', '.join(allowed)}), got {value!r}", where=where, field=field)
+    return value
 
 
 def _parse_index(value: Any, where: str, field: str) -> tuple[int, int] | None:
@@ -411,6 +450,13 @@ def _parse_variations(r: _Reader) -> dict[str, Any]:
         levels[axis] = list(names)
     r.finish()
     return {"axes": axes, "levels": levels}
+
+
+def _max_mde(r: _Reader) -> float | None:
+    v = r.get("max_mde", float, None)
+    if v is not None and not 0 < v <= 1:
+        raise UserError(f"expected a number in (0, 1], got {v}", where=r.where, field=r.field("max_mde"))
+    return v
 
 
 def _parse_task(r: _Reader) -> TaskSpec:
@@ -462,9 +508,13 @@ def _parse_task(r: _Reader) -> TaskSpec:
         raise UserError("expected at least one action key", where=r.where, field=act_r.path)
     r.used.add("success")
     success = _parse_success(r.data.get("success"), r.where, r.field("success"))
-    failure_terms = r.get("failure_terms", list, [])
+    failure_terms = r.get("failure_terms", (list, dict), [])
+    if isinstance(failure_terms, list):
+        failure_terms = {t: "task_failure" for t in failure_terms}
     if not all(isinstance(t, str) for t in failure_terms):
-        raise UserError("expected a list of termination term names", where=r.where, field=r.field("failure_terms"))
+        raise UserError("expected termination term names (a list, or a mapping of term -> outcome code)",
+                        where=r.where, field=r.field("failure_terms"))
+    failure_codes = {t: _parse_code(c, CARD_CODES, r.where, r.field(f"failure_terms.{t}")) for t, c in failure_terms.items()}
     failure_when: dict[str, FailureWhen] = {}
     fw_r = r.sub("failure_when", {})
     for cname in list(fw_r.data):
@@ -476,8 +526,9 @@ def _parse_task(r: _Reader) -> TaskSpec:
         bounds = c.get("outside", list)
         if len(bounds) != 2 or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds) or not bounds[0] < bounds[1]:
             raise UserError(f"expected [low, high] with low < high, got {bounds!r}", where=r.where, field=c.field("outside"))
+        code = _parse_code(c.get("code", str, "task_failure"), CARD_CODES, r.where, c.field("code"))
         c.finish()
-        failure_when[str(cname)] = FailureWhen(key, idx, (float(bounds[0]), float(bounds[1])))
+        failure_when[str(cname)] = FailureWhen(key, idx, (float(bounds[0]), float(bounds[1])), code)
     spec = TaskSpec(
         name=name,
         env=env,
@@ -489,6 +540,8 @@ def _parse_task(r: _Reader) -> TaskSpec:
         actions=actions,
         failure_terms=tuple(failure_terms),
         failure_when=failure_when,
+        failure_codes={**failure_codes, **{n: f.code for n, f in failure_when.items()}},
+        max_mde=_max_mde(r),
         expert=r.get("expert", str, None),
         source=r.where,
         variations=_parse_variations(r.sub("variations", {})),

@@ -12,7 +12,9 @@ Conventions (DESIGN.md, "Rules" 3-4 and "Statistics"):
   and a one-sided one for "the candidate is worse".
 - Many tests: Holm's step-down adjustment.
 - Power: `min_detectable_drop` gives the smallest drop a one-sided Fisher test would catch
-  with 80% power, so a gate on 20 episodes can say what it could not have seen.
+  with 80% power, so a gate on 20 episodes can say what it could not have seen;
+  `min_detectable_effect` does the same for compare's two-sided tests (McNemar when paired),
+  and compare gives no verdict where it exceeds the task's `max_mde` (default 0.3).
 
 Functions take `EpisodeRecord`s (arena_eval.results) or anything with the same attributes.
 """
@@ -26,6 +28,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 from scipy import optimize, stats
+
+from .outcomes import code_of
 
 MCNEMAR = "McNemar exact"
 FISHER = "Fisher exact"
@@ -81,7 +85,29 @@ def summarize_records(records: Sequence[Any], conf: float = 0.95) -> dict[str, A
         "success_length": _length_stats([r.steps for r in records if r.outcome == "success"]),
         "failure_reasons": dict(Counter(r.reason for r in records if r.outcome == "failure").most_common()),
         "error_reasons": dict(Counter(r.reason for r in records if r.outcome == "error").most_common()),
+        "codes": dict(Counter(_code(r) for r in records).most_common()),
+        "milestones": milestone_counts(records),
+        "mean_success_step": _mean([r.success_step for r in records if getattr(r, "success_step", None) is not None]),
     }
+
+
+def _code(r: Any) -> str:
+    return getattr(r, "code", "") or code_of(r.outcome, r.reason)  # older records carry no code
+
+
+def _mean(xs: Sequence[float]) -> float:
+    return float(np.mean(xs)) if len(xs) else NAN
+
+
+def milestone_counts(records: Sequence[Any]) -> dict[str, int]:
+    """Decided episodes that met each milestone, in the order episodes first met them."""
+    decided = [r for r in records if r.outcome != "error"]
+    first: dict[str, list[int]] = {}
+    for r in decided:
+        for name, step in (getattr(r, "milestones", None) or {}).items():
+            first.setdefault(name, []).append(int(step))
+    order = sorted(first, key=lambda n: (np.median(first[n]), n))
+    return {n: len(first[n]) for n in order}
 
 
 def group_by_task(records: Iterable[Any]) -> dict[str, list[Any]]:
@@ -294,3 +320,48 @@ def fisher_n(base_rate: float, cand_rate: float, alpha: float = 0.05, power: flo
     while lo > 1 and f(lo - 1):
         lo -= 1
     return lo
+
+
+DEFAULT_MAX_MDE = 0.3  # compare's verdicts need a minimum detectable effect at most this (cards: max_mde)
+
+
+def _mcnemar_mde(p: float, n: int, alpha: float, power: float) -> float:
+    """Smallest drop d from p that the one-sided exact McNemar test with n pairs detects with
+    `power` when the two runs' outcomes are independent (p10 = p (1 - p + d), p01 = (1 - p)(p - d))."""
+    def pw(d: float) -> float:
+        p1 = p - d
+        return mcnemar_power(p * (1 - p1), (1 - p) * p1, n, alpha)
+
+    if pw(p) < power:
+        return NAN
+    lo, hi = 0.0, p
+    for _ in range(30):  # power grows with the drop: bisect to 1e-9
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if pw(mid) >= power else (mid, hi)
+    return float(hi)
+
+
+def min_detectable_effect(base_rate: float, n_base: int, n_cand: int, paired: bool, alpha: float = 0.05,
+                          power: float = 0.8) -> float:
+    """The smallest change of the success rate (in rate points) that compare's two-sided test
+    at `alpha` detects with `power` in the direction with more room (by symmetry the same as a
+    drop from max(p, 1 - p)): McNemar exact on n pairs when paired (independent outcomes, the
+    cautious case), Fisher exact otherwise. nan when even the largest change would not be
+    detected that often (too few episodes)."""
+    if math.isnan(base_rate) or n_base <= 0 or n_cand <= 0:
+        return NAN
+    p = max(base_rate, 1 - base_rate)
+    if paired:
+        return _mcnemar_mde(p, min(n_base, n_cand), alpha / 2, power)
+    return min_detectable_drop(p, n_base, n_cand, alpha / 2, power)
+
+
+def verdict(p_holm: float, delta: float, mde: float, max_mde: float, alpha: float = 0.05) -> str:
+    """Compare's reading of one row: a significant difference is one whatever the episode
+    count; no significant difference says something only when the test could have seen an
+    effect of `max_mde`."""
+    if not math.isnan(p_holm) and p_holm < alpha:
+        return "better" if delta > 0 else "worse"
+    if math.isnan(mde) or mde > max_mde:
+        return "not enough episodes to decide"
+    return f"no difference of {mde * 100:.0f} points or more"

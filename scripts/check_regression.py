@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--allow-incomplete", action="store_true", help="do not fail on runs with missing planned episodes")
     ap.add_argument("--allow-dirty-baseline", action="store_true",
                     help="accept a baseline recorded from a git tree with uncommitted changes")
+    ap.add_argument("--max-mde", type=float, default=None,
+                    help="largest smallest-detectable drop (rate points / 100) at which a gate with no significant "
+                         "regression passes; above it the answer is 'not enough episodes to decide', exit 3 "
+                         "(default: each task card's max_mde, else 0.3)")
     seq = ap.add_argument_group("sequential test")
     seq.add_argument("--sequential", action="store_true", help="use the sequential anytime-valid test")
     seq.add_argument("--delta", type=float, default=0.25, help="drop in success rate to detect (default 0.25)")
@@ -40,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not 0 < args.alpha < 1:
         ap.error("--alpha must be between 0 and 1")
+    if args.max_mde is not None and not 0 < args.max_mde <= 1:
+        ap.error("--max-mde must be in (0, 1]")
 
     if args.sequential:
         if not (0 < args.delta < 1 and 0 < args.power < 1 and args.max_episodes >= 1 and args.batch >= 1):
@@ -58,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     code, lines = check_regression(args.baseline, args.candidate, alpha=args.alpha,
                                    allow_errors=args.allow_errors, allow_incomplete=args.allow_incomplete,
-                                   allow_dirty_baseline=args.allow_dirty_baseline)
+                                   allow_dirty_baseline=args.allow_dirty_baseline, max_mde=args.max_mde)
     print("\n".join(lines))
     return code
 

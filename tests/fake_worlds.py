@@ -37,7 +37,7 @@ class FakeWorld:
 
     def reset(self, seed):
         self.seed, self.t, self.x, self.renders = int(seed), 0, (int(seed) % 1000) / 1000.0, 0
-        return self._obs(), {"x0": [self.x]}
+        return self._obs(), {"x0": [self.x]}, None
 
     def step(self, action):
         a = float(action["action.a"][0])
@@ -51,7 +51,8 @@ class FakeWorld:
         self.x += 0.01 * a
         done = self.t >= episode_length(self.seed)
         ok = self.seed % 2 == 0
-        return self._obs(), done, done and ok, False, ("time_limit" if ok else "term:fell") if done else ""
+        why = ("time_limit" if ok else "term:fell") if done else ""
+        return self._obs(), done, done and ok, False, why, done and ok, np.zeros(0, bool)
 
     def render(self):
         self.renders += 1

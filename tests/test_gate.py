@@ -25,7 +25,7 @@ def text(lines: list[str]) -> str:
 
 def test_degraded_candidate_fails(base: Path, tmp_path: Path) -> None:
     cand = make_run(tmp_path, "cand", {"a": outcomes(6, 14), "b": outcomes(15, 5)})
-    code, lines = check_regression(base, cand)
+    code, lines = check_regression(base, cand, max_mde=1.0)
     out = text(lines)
     assert code == 1
     assert "FAIL: task a: significantly worse" in out
@@ -38,21 +38,21 @@ def test_degraded_candidate_fails(base: Path, tmp_path: Path) -> None:
 
 def test_equal_candidate_passes(base: Path, tmp_path: Path) -> None:
     cand = make_run(tmp_path, "cand", BASE)
-    code, lines = check_regression(base, cand)
+    code, lines = check_regression(base, cand, max_mde=1.0)
     assert code == 0, text(lines)
     assert lines[-1].startswith("PASS: no significant regression")
 
 
 def test_unpaired_uses_fisher(base: Path, tmp_path: Path) -> None:
     cand = make_run(tmp_path, "cand", {"a": outcomes(17, 3), "b": outcomes(15, 5)}, seed=9)
-    code, lines = check_regression(base, cand)
+    code, lines = check_regression(base, cand, max_mde=1.0)
     assert code == 0, text(lines)
     assert all("Fisher exact" in line for line in lines if line.startswith(("a ", "b ")))
 
 
 def test_small_drop_is_not_significant_but_reports_power(base: Path, tmp_path: Path) -> None:
     cand = make_run(tmp_path, "cand", {"a": outcomes(16, 4), "b": outcomes(14, 6)})
-    code, lines = check_regression(base, cand)
+    code, lines = check_regression(base, cand, max_mde=1.0)
     assert code == 0, text(lines)
     # With 20 episodes per task only big drops are detectable: the gate says how big.
     a_line = next(line for line in lines if line.startswith("a "))
@@ -62,17 +62,17 @@ def test_small_drop_is_not_significant_but_reports_power(base: Path, tmp_path: P
 
 def test_candidate_errors_fail_unless_allowed(base: Path, tmp_path: Path) -> None:
     cand = make_run(tmp_path, "cand", {"a": outcomes(18, 1, 1), "b": outcomes(15, 5)})
-    code, lines = check_regression(base, cand)
+    code, lines = check_regression(base, cand, max_mde=1.0)
     assert code == 1
     assert "candidate has 1 error episode(s) (a: 1)" in text(lines)
-    code, lines = check_regression(base, cand, allow_errors=True)
+    code, lines = check_regression(base, cand, allow_errors=True, max_mde=1.0)
     assert code == 0, text(lines)
     assert "allowed" in text(lines)
 
 
 def test_missing_task_fails(base: Path, tmp_path: Path) -> None:
     cand = make_run(tmp_path, "cand", {"a": outcomes(18, 2)})
-    code, lines = check_regression(base, cand)
+    code, lines = check_regression(base, cand, max_mde=1.0)
     assert code == 1
     assert "FAIL: task b: missing from the candidate" in text(lines)
     assert next(line for line in lines if line.startswith("b ")).endswith("MISSING")
@@ -80,9 +80,9 @@ def test_missing_task_fails(base: Path, tmp_path: Path) -> None:
 
 def test_incomplete_candidate_fails_unless_allowed(base: Path, tmp_path: Path) -> None:
     cand = make_run(tmp_path, "cand", {"a": outcomes(18, 0) + "..", "b": outcomes(15, 5)})
-    code, lines = check_regression(base, cand)
+    code, lines = check_regression(base, cand, max_mde=1.0)
     assert code == 1 and "candidate run is incomplete: a (18 of 20)" in text(lines)
-    assert check_regression(base, cand, allow_incomplete=True)[0] == 0
+    assert check_regression(base, cand, allow_incomplete=True, max_mde=1.0)[0] == 0
 
 
 def test_holm_controls_many_tasks(tmp_path: Path) -> None:
@@ -91,7 +91,7 @@ def test_holm_controls_many_tasks(tmp_path: Path) -> None:
     base = make_run(tmp_path, "base", tasks)
     worse = dict(tasks, t0=outcomes(8, 12))  # Fisher one-sided p = 0.027 on its own
     cand = make_run(tmp_path, "cand", worse, seed=5)
-    code, lines = check_regression(base, cand)
+    code, lines = check_regression(base, cand, max_mde=1.0)
     t0 = next(line for line in lines if line.startswith("t0 "))
     p_raw, p_adj = (float(x) for x in t0.split("Fisher exact")[1].split()[:2])
     assert p_raw < 0.05 <= p_adj
@@ -112,10 +112,11 @@ def test_check_regression_cli(base: Path, tmp_path: Path) -> None:
     errs = make_run(tmp_path, "errs", {"a": outcomes(18, 1, 1), "b": outcomes(15, 5)})
     p = script("check_regression.py", "--baseline", base, "--candidate", worse, cwd=tmp_path)
     assert p.returncode == 1 and "REGRESSION" in p.stdout
-    p = script("check_regression.py", "--baseline", base, "--candidate", same, cwd=tmp_path)
+    p = script("check_regression.py", "--baseline", base, "--candidate", same, "--max-mde", "1", cwd=tmp_path)
     assert p.returncode == 0 and "no significant regression" in p.stdout
     assert script("check_regression.py", "--baseline", base, "--candidate", errs, cwd=tmp_path).returncode == 1
-    p = script("check_regression.py", "--baseline", base, "--candidate", errs, "--allow-errors", cwd=tmp_path)
+    p = script("check_regression.py", "--baseline", base, "--candidate", errs, "--allow-errors", "--max-mde", "1",
+               cwd=tmp_path)
     assert p.returncode == 0, p.stdout + p.stderr
     p = script("check_regression.py", "--baseline", base, "--candidate", tmp_path, cwd=tmp_path)
     assert p.returncode == 2
@@ -127,7 +128,7 @@ def test_compare_cli(base: Path, tmp_path: Path) -> None:
     out = tmp_path / "cmp"
     p = script("compare.py", base, cand, "--out", out, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
-    assert "| a | cand | 20 | 30.0% |" in p.stdout and "McNemar exact" in p.stdout
+    assert "| a | unknown | cand | 20 | 30.0% |" in p.stdout and "McNemar exact" in p.stdout
     assert {f.name for f in out.iterdir()} == {"compare.md", "compare.csv", "compare.html"}
     # Default output: results/compare-<timestamp>/ under the working directory.
     p = script("compare.py", base, cand, cwd=tmp_path)
@@ -149,23 +150,36 @@ def test_compare_cli_bad_dir(base: Path, tmp_path: Path) -> None:
 def test_one_task_gate_tests_it_once(tmp_path: Path) -> None:
     base = make_run(tmp_path, "base1", {"a": outcomes(17, 3)})
     cand = make_run(tmp_path, "cand1", {"a": outcomes(10, 10)})
-    code, lines = check_regression(base, cand)
+    code, lines = check_regression(base, cand, max_mde=1.0)
     out = text(lines)
     assert "Holm over 1 test(s)" in out and not any(line.startswith("ALL (pooled)") for line in lines)
     # Two tasks: the suite row is a test of its own.
     base2 = make_run(tmp_path, "base2", BASE)
-    assert "Holm over 3 test(s)" in text(check_regression(base2, base2)[1])
+    assert "Holm over 3 test(s)" in text(check_regression(base2, base2, max_mde=1.0)[1])
 
 
 def test_dirty_baseline_is_refused_unless_allowed(tmp_path: Path) -> None:
     dirty = {"git": {"revision": "abc", "dirty": True}}
     base = make_run(tmp_path, "base", BASE, manifest_extra=dirty)
     cand = make_run(tmp_path, "cand", BASE)
-    code, lines = check_regression(base, cand)
+    code, lines = check_regression(base, cand, max_mde=1.0)
     assert code == 1 and "dirty git tree" in text(lines) and "--allow-dirty-baseline" in text(lines)
-    code, lines = check_regression(base, cand, allow_dirty_baseline=True)
+    code, lines = check_regression(base, cand, allow_dirty_baseline=True, max_mde=1.0)
     assert code == 0 and "dirty git tree (revision abc); allowed" in text(lines)
     p = script("check_regression.py", "--baseline", base, "--candidate", cand, cwd=tmp_path)
     assert p.returncode == 1
-    p = script("check_regression.py", "--baseline", base, "--candidate", cand, "--allow-dirty-baseline", cwd=tmp_path)
+    p = script("check_regression.py", "--baseline", base, "--candidate", cand, "--allow-dirty-baseline", "--max-mde", "1",
+               cwd=tmp_path)
     assert p.returncode == 0, p.stdout
+
+
+def test_too_few_episodes_to_decide(base: Path, tmp_path: Path) -> None:
+    """20 episodes per task cannot see a 30-point drop with 80% power: no significant
+    regression is then 'not enough episodes to decide' (exit 3), not a pass."""
+    cand = make_run(tmp_path, "cand", {"a": outcomes(16, 4), "b": outcomes(15, 5)})
+    code, lines = check_regression(base, cand)
+    out = text(lines)
+    assert code == 3, out
+    assert "UNDECIDED: task a: the smallest drop these episodes detect is" in out
+    assert "not enough episodes to decide" in out
+    assert check_regression(base, cand, max_mde=0.6)[0] == 0

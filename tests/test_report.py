@@ -69,10 +69,10 @@ def test_summary_csv_numbers(run: Path) -> None:
 def test_summary_md_numbers(run: Path) -> None:
     report.write_reports(run)
     md = (run / "summary.md").read_text()
-    assert "| task | episodes | success rate | 95% CI | S/F/E | mean length |" in md
-    assert "| lift_cube | 20 | 90.0% | [69.9, 97.2]% | 18/2/0 |" in md
-    assert "| open_drawer | 20 | 63.2% |" in md and "| 12/7/1 |" in md
-    assert f"| {report.SUITE_ROW} | 60 | 59.3% |" in md
+    assert "| task | rule | episodes | success rate | 95% CI | S/F/E | mean length |" in md
+    assert "| lift_cube | unknown | 20 | 90.0% | [69.9, 97.2]% | 18/2/0 |" in md
+    assert "| open_drawer | unknown | 20 | 63.2% |" in md and "| 12/7/1 |" in md
+    assert f"| {report.SUITE_ROW} |  | 60 | 59.3% |" in md
     assert "open_drawer: 1 error episode, excluded" in md
 
 
@@ -105,8 +105,8 @@ def test_incomplete_task_and_missing_timing(tmp_path: Path) -> None:
     assert s["timing"] is None
     report.write_reports(run)
     md = (run / "summary.md").read_text()
-    assert "| a | 3 of 5 |" in md and "incomplete" in md
-    assert "| b | 0 of 4 | n/a | n/a |" in md
+    assert "| a | unknown | 3 of 5 |" in md and "incomplete" in md
+    assert "| b | unknown | 0 of 4 | n/a | n/a |" in md
     assert "timing" in (run / "report.html").read_text()
 
 
@@ -165,7 +165,7 @@ def test_compare_runs(tmp_path: Path) -> None:
     csv = pd.read_csv(out / "compare.csv")
     assert len(csv) == len(df) == 3 * 4
     md = (out / "compare.md").read_text()
-    assert "| a | paired | 20 | 40.0% |" in md and "McNemar exact" in md
+    assert "| a | unknown | paired | 20 | 40.0% |" in md and "McNemar exact" in md
     assert "present in every run" in md
     html = (out / "compare.html").read_text()
     assert 'id="compare-table"' in html and '<img class="plot"' in html

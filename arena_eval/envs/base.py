@@ -29,6 +29,10 @@ class StepResult:
     success: np.ndarray
     error: np.ndarray
     reason: list[str]
+    success_now: np.ndarray | None = None
+    """Per slot: the success condition held on this step (whatever the rule made of it)."""
+    milestones: np.ndarray | None = None
+    """[N, M] bool: which of the env's `milestone_names` held on this step."""
 
 
 class BatchedEnv(Protocol):
@@ -36,10 +40,14 @@ class BatchedEnv(Protocol):
     observation_space: gym.spaces.Dict  # per-slot spaces keyed by modality key
     action_space: gym.spaces.Dict
     max_steps: int
+    milestone_names: list[str]
+    reset_faults: dict[int, str]
 
     def reset_to(self, env_ids: np.ndarray, seeds: list[int]) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
         """Start episodes in the given slots from the start state of the given seeds.
-        Returns the full batch's observation and, per given slot, its start state."""
+        Returns the full batch's observation and, per given slot, its start state. Slots whose
+        start failed the reset checks are in `reset_faults` (slot -> error reason) until the
+        next call: the runner records those episodes as errors."""
         ...
 
     def step_eval(self, action: dict[str, np.ndarray]) -> StepResult: ...

@@ -14,6 +14,14 @@ What it adds to Isaac Lab for evaluation:
   of the termination manager, which keep this step's values after the reset.
 - Harness-side failure conditions declared in the card (`failure_when`), checked on the
   observation of slots that did not end.
+- The card's success rule (`any_step`, `at_end`, `held: K`) and the task's milestones, read
+  inside the step before Isaac Lab's reset (`probes.py`); `StepResult.success_now` and
+  `milestones` carry them per slot.
+- Reset hygiene, on every reset (`hygiene.py`): a slot's first reset is a fresh world's; each
+  later reset first resets the slot to that first seed and requires the same first observation
+  (states, and camera frames where they were read), and the success condition must not already
+  hold at the start. A slot that fails either gets `reset_faults[slot]`, and the runner records
+  that episode as an error.
 - Observations and actions keyed by modality keys, as numpy arrays; nothing from torch
   or Isaac Lab leaks out.
 """
@@ -30,8 +38,12 @@ import numpy as np
 from ..errors import UserError
 from ..specs import TaskSpec
 from .. import registry
+from ..outcomes import SOLVED_AT_RESET
 from .assets import ensure_asset_root
 from .base import GymVectorAPI, StepResult
+from .definition import definition
+from .hygiene import ResetCheck
+from .probes import Probes
 from .vary_env import apply_variation, quat_mul, yaw_quat
 from ..variation import perturb_start
 
@@ -104,14 +116,24 @@ def check_env_ids(tasks: list[TaskSpec]) -> None:
 
 
 def _set_dotted(cfg: Any, dotted: str, value: Any, task: TaskSpec) -> None:
+    """`a.b.c = value` on the env cfg; a part that is a dict (a term's params) is indexed."""
     obj = cfg
     parts = dotted.split(".")
+    where = dict(where=task.source, field=f"task {task.name}: env.cfg.{dotted}")
     for p in parts[:-1]:
-        if not hasattr(obj, p):
-            raise UserError(f"the env cfg has no attribute {p!r}", where=task.source, field=f"task {task.name}: env.cfg.{dotted}")
-        obj = getattr(obj, p)
+        if isinstance(obj, dict) and p in obj:
+            obj = obj[p]
+        elif not isinstance(obj, dict) and hasattr(obj, p):
+            obj = getattr(obj, p)
+        else:
+            raise UserError(f"the env cfg has no attribute {p!r}", **where)
+    if isinstance(obj, dict):
+        if parts[-1] not in obj:
+            raise UserError(f"the env cfg has no key {parts[-1]!r} (has: {', '.join(map(str, obj)) or 'none'})", **where)
+        obj[parts[-1]] = value
+        return
     if not hasattr(obj, parts[-1]):
-        raise UserError(f"the env cfg has no attribute {parts[-1]!r}", where=task.source, field=f"task {task.name}: env.cfg.{dotted}")
+        raise UserError(f"the env cfg has no attribute {parts[-1]!r}", **where)
     setattr(obj, parts[-1], value)
 
 
@@ -163,6 +185,12 @@ class IsaacLabVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
         if task.env.start_state is not None:
             registry.sampler(task.env.start_state, where=task.source)
         self._check_terms()
+        self.definition = definition(task, cfg, self.env)  # before Probes swaps the success term's function
+        self.probes = Probes(self.env, task)
+        self.milestone_names = self.probes.milestone_names
+        self.reset_check = ResetCheck(self.num_envs, frames=self.num_envs == 1)
+        self.reset_faults: dict[int, str] = {}
+        self._frames_read = np.zeros(self.num_envs, bool)  # since each slot's last reset
         raw, _ = self.env.reset(seed=int(seed))
         self._steps = np.zeros(self.num_envs, dtype=np.int64)
         first = self._extract(raw)
@@ -219,7 +247,10 @@ class IsaacLabVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
 
     def read_video(self) -> dict[str, np.ndarray]:
         """The camera observations of the current state (each camera renders when read)."""
-        return {k: self._to_numpy(k, self._source({}, k)) for k in self.task.observations if k.startswith("video.")}
+        if hasattr(self, "_frames_read"):
+            self._frames_read[:] = True
+        out = {k: self._to_numpy(k, self._source({}, k)) for k in self.task.observations if k.startswith("video.")}
+        return self.reset_check.inject(out)
 
     def _to_numpy(self, key: str, t: Any) -> np.ndarray:
         arr = t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t)
@@ -280,8 +311,41 @@ class IsaacLabVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
         env_ids = np.asarray(env_ids, dtype=np.int64)
         if len(env_ids) != len(seeds):
             raise ValueError("one seed per env id")
+        self.reset_faults = {}
         if len(env_ids) == 0:
             return self._last_obs, []
+        probe = [i for i in env_ids if self.reset_check.has_reference(int(i))]
+        if probe:  # reset to each slot's first seed again: must give its fresh world's observation
+            ids = np.asarray(probe, dtype=np.int64)
+            self._reset_slots(ids, [self.reset_check.reference_seed(int(i)) for i in ids])
+            obs = self._check_obs(ids)
+            for i in ids:
+                why = self.reset_check.compare(int(i), {k: v[i] for k, v in obs.items()})
+                if why:
+                    self.reset_faults[int(i)] = why
+        init = self._reset_slots(env_ids, seeds)
+        obs = self._check_obs(env_ids)
+        for i, s in zip(env_ids, seeds):
+            if not self.reset_check.has_reference(int(i)):
+                self.reset_check.set_reference(int(i), int(s), {k: v[i] for k, v in obs.items()})
+        solved = self.probes.success_at_reset(env_ids)
+        for i, hit in zip(env_ids, solved):
+            if hit and int(i) not in self.reset_faults:
+                self.reset_faults[int(i)] = f"{SOLVED_AT_RESET}: the success condition holds at the start"
+        self.probes.reset(env_ids)
+        self._frames_read[env_ids] = False
+        return self._last_obs, init
+
+    def _check_obs(self, env_ids: np.ndarray) -> dict[str, np.ndarray]:
+        """What the hygiene check compares: the states, and the frames where the slots' cameras
+        were read since their last reset (or always read, in-process)."""
+        obs = dict(self._last_obs)
+        if not self.read_cameras and any(k.startswith("video.") for k in self.task.observations):
+            if bool(self._frames_read[env_ids].any()) or self.reset_check.frames_wanted(env_ids):
+                obs.update(self.read_video())
+        return obs
+
+    def _reset_slots(self, env_ids: np.ndarray, seeds: list[int]) -> list[dict[str, Any]]:
         sampler = registry.sampler(self.task.env.start_state) if self.task.env.start_state else None
         if sampler is not None:
             states = [perturb_start(sampler(np.random.default_rng(int(s)), self.cfg), self.task.variation, int(s))
@@ -300,7 +364,8 @@ class IsaacLabVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
         self.env.scene.update(dt=0.0)
         self._steps[env_ids] = 0
         self._last_obs = self._extract(self._recompute_obs())
-        return self._last_obs, init
+        self.reset_check.after_reset(env_ids)
+        return init
 
     def _recompute_obs(self) -> dict[str, Any]:
         if self._is_manager:
@@ -387,15 +452,21 @@ class IsaacLabVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
         reason = [""] * n
         fired = self._fired_terms(term)
         succ_term = None
-        if self.task.success.kind == "term":
+        if self.task.success.kind == "term" and self.task.success.rule == "any_step":
             succ_term = self.env.termination_manager.get_term(self.task.success.term).cpu().numpy().astype(bool)
         obs = self._extract(raw)
         for i in range(n):
+            time_up = bool(tout[i] or self._steps[i] >= self.max_steps)
             if succ_term is not None and succ_term[i]:
                 done[i], success[i], reason[i] = True, True, f"term:{self.task.success.term}"
             elif term[i]:
                 done[i], reason[i] = True, fired[i] or "terminated"
-            elif tout[i] or self._steps[i] >= self.max_steps:
+            elif self.task.success.kind == "term" and self.task.success.rule != "any_step":
+                verdict = self.probes.decide(i, time_up)
+                if verdict is not None:
+                    done[i], success[i] = True, verdict
+                    reason[i] = f"term:{self.task.success.term}" if verdict else "time_limit"
+            elif time_up:
                 done[i], reason[i] = True, "time_limit"
                 success[i] = self.task.success.kind == "time_limit"
         # Slots that did not end: their observation is current, so check it. The actions were
@@ -415,7 +486,8 @@ class IsaacLabVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
                 done[i], reason[i] = True, f"failure_when:{name}"
                 live[i] = False
         self._last_obs = obs
-        return StepResult(obs=obs, done=done, success=success, error=error, reason=reason)
+        return StepResult(obs=obs, done=done, success=success, error=error, reason=reason,
+                          success_now=self.probes.success_now.copy(), milestones=self.probes.milestone_now.copy())
 
     def _fired_terms(self, term: np.ndarray) -> list[str]:
         if not self._is_manager or not term.any():

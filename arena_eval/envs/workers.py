@@ -40,6 +40,7 @@ from typing import Any, Callable
 import gymnasium as gym
 import numpy as np
 
+from ..outcomes import RESET_HYGIENE
 from .base import GymVectorAPI, StepResult
 
 MUJOCO_CPU = "sim.physics.solver_cfg.use_mujoco_cpu"
@@ -79,19 +80,22 @@ class _IsaacLabWorld:
     def info(self) -> dict[str, Any]:
         e = self.env
         return {"obs_space": e.single_observation_space, "act_space": e.single_action_space,
-                "step_dt": e.step_dt, "make_seconds": e.make_seconds}
+                "step_dt": e.step_dt, "make_seconds": e.make_seconds, "milestone_names": e.milestone_names,
+                "definition": e.definition}
 
     def reset(self, seed: int):
         obs, init = self.env.reset_to(np.array([0]), [int(seed)])
         if self.render_every_step:
             self.env.read_video()
-        return {k: v[0] for k, v in obs.items()}, init[0]
+        return {k: v[0] for k, v in obs.items()}, init[0], self.env.reset_faults.get(0)
 
     def step(self, action: dict[str, np.ndarray]):
         r = self.env.step_eval({k: v[None] for k, v in action.items()})
         if self.render_every_step:
             self.env.read_video()
-        return ({k: v[0] for k, v in r.obs.items()}, bool(r.done[0]), bool(r.success[0]), bool(r.error[0]), r.reason[0])
+        return ({k: v[0] for k, v in r.obs.items()}, bool(r.done[0]), bool(r.success[0]), bool(r.error[0]), r.reason[0],
+                bool(r.success_now[0]) if r.success_now is not None else False,
+                r.milestones[0] if r.milestones is not None else np.zeros(0, bool))
 
     def render(self) -> dict[str, np.ndarray]:
         return {k: v[0] for k, v in self.env.read_video().items()}
@@ -348,6 +352,9 @@ class WorkerVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
             raise
         self.make_seconds = time.perf_counter() - t0
         self.step_dt = info["step_dt"]
+        self.milestone_names = list(info.get("milestone_names") or [])
+        self.definition = info.get("definition")
+        self.reset_faults: dict[int, str] = {}
         self.device = "cpu"
         self.restarts = 0
         self.single_observation_space = info["obs_space"]
@@ -413,6 +420,7 @@ class WorkerVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
         if len(env_ids) != len(seeds):
             raise ValueError("one seed per env id")
         self._new_epoch()
+        self.reset_faults = {}
         inits: list[dict[str, Any]] = [{} for _ in env_ids]
         sent = set()
         for i, s in zip(env_ids, seeds):
@@ -425,16 +433,21 @@ class WorkerVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
             try:
                 if int(i) not in sent:
                     raise WorkerDied("not sent")
-                obs, init = self._workers[i].recv()
+                obs, init, fault = self._workers[i].recv()
             except WorkerDied:  # start it again and retry once: the start state is the seed's alone
                 if int(i) in sent:
                     self._handle_death(int(i))
-                obs, init = self._workers[i].call("reset", int(s))
+                obs, init, fault = self._workers[i].call("reset", int(s))
             for k, v in obs.items():
                 self._state[k][i] = v
             inits[row] = init
             self._live[i] = True
             self._dead.pop(int(i), None)
+            if fault:
+                self.reset_faults[int(i)] = fault
+                if fault.startswith(RESET_HYGIENE):  # the world carries the past: the next episode gets a fresh one
+                    self._handle_death(int(i))
+                    self._live[i] = False
         return self._obs(), inits
 
     def step_eval(self, action: dict[str, np.ndarray]) -> StepResult:
@@ -444,6 +457,8 @@ class WorkerVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
         success = np.zeros(n, bool)
         error = np.zeros(n, bool)
         reason = [""] * n
+        success_now = np.zeros(n, bool)
+        milestones = np.zeros((n, len(self.milestone_names)), bool)
         live = np.flatnonzero(self._live)
         sent: list[int] = []
         died: list[int] = []
@@ -463,7 +478,7 @@ class WorkerVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
                 died.append(int(i))
         for i in sent:
             try:
-                obs, d, s, err, why = self._workers[i].recv()
+                obs, d, s, err, why, now, ms = self._workers[i].recv()
             except WorkerDied as e:
                 done[i], error[i], reason[i] = True, True, f"error:{e}"
                 died.append(int(i))
@@ -475,10 +490,13 @@ class WorkerVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
             for k, v in obs.items():
                 self._state[k][i] = v
             done[i], success[i], error[i], reason[i] = d, s, err, why
+            success_now[i] = now
+            milestones[i, : len(ms)] = ms
         for i in died:  # start it again: the slot takes the next planned episode
             self._handle_death(i)
         self._live &= ~done
-        return StepResult(obs=self._obs(), done=done, success=success, error=error, reason=reason)
+        return StepResult(obs=self._obs(), done=done, success=success, error=error, reason=reason,
+                          success_now=success_now, milestones=milestones)
 
     def _handle_death(self, i: int) -> None:
         self.restarts += 1

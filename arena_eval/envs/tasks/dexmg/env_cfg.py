@@ -26,6 +26,7 @@ from isaaclab.sim import SimulationCfg
 from isaaclab.utils import configclass
 from isaaclab_newton.renderers import NewtonWarpRendererCfg
 
+from .. import milestones as ms
 from ..g1 import mdp
 from ..common import NoRewardsCfg, add_parts, asset_root, cuboid_object, physics, static_box, tray_parts
 from . import layout as L
@@ -189,6 +190,22 @@ class GR1SortTerminationsCfg:
 
 
 @configclass
+class LiftMilestonesCfg:
+    """How far a lift got (envs/tasks/milestones.py): the object moved, then lifted 3 cm."""
+
+    moved = ms.milestone(ms.object_moved, asset="object", distance=0.02)
+    lifted = ms.milestone(ms.object_lifted, asset="object", height=0.03)
+
+
+@configclass
+class SortMilestonesCfg(LiftMilestonesCfg):
+    """... and carried over the tray."""
+
+    over_tray = ms.milestone(ms.object_over, asset="object", center=L.GR1_BIN_XY,
+                             half_extent=(L.GR1_BIN_INNER[0] / 2, L.GR1_BIN_INNER[1] / 2), yaw=L.GR1_BIN_YAW)
+
+
+@configclass
 class DexMGGR1LiftEnvCfg(ManagerBasedRLEnvCfg):
     """GR1 with dexterous hands: squeeze the box between both palms, lift it and hold it up."""
 
@@ -196,6 +213,7 @@ class DexMGGR1LiftEnvCfg(ManagerBasedRLEnvCfg):
     observations: GR1ObservationsCfg = GR1ObservationsCfg()
     actions: GR1ActionsCfg = GR1ActionsCfg()
     terminations: GR1LiftTerminationsCfg = GR1LiftTerminationsCfg()
+    milestones: LiftMilestonesCfg = LiftMilestonesCfg()
     rewards: NoRewardsCfg = NoRewardsCfg()
 
     def __post_init__(self):
@@ -210,6 +228,7 @@ class DexMGGR1SortEnvCfg(DexMGGR1LiftEnvCfg):
 
     scene: GR1SortSceneCfg = GR1SortSceneCfg(num_envs=1, env_spacing=3.0, replicate_physics=True)
     terminations: GR1SortTerminationsCfg = GR1SortTerminationsCfg()
+    milestones: LiftMilestonesCfg = SortMilestonesCfg()
 
     def __post_init__(self):
         super().__post_init__()
@@ -281,6 +300,7 @@ class DexMGPandaLiftTrayEnvCfg(ManagerBasedRLEnvCfg):
     observations: PandaObservationsCfg = PandaObservationsCfg()
     actions: PandaActionsCfg = PandaActionsCfg()
     terminations: PandaTrayTerminationsCfg = PandaTrayTerminationsCfg()
+    milestones: LiftMilestonesCfg = LiftMilestonesCfg()
     rewards: NoRewardsCfg = NoRewardsCfg()
 
     def __post_init__(self):

@@ -25,6 +25,7 @@ from isaaclab_newton.renderers import NewtonWarpRendererCfg
 from ..common import (
     NoRewardsCfg, RateLimitedJointPositionActionCfg, add_parts, asset_root, cuboid_object, physics, static_box, tray_parts,
 )
+from .. import milestones as ms
 from . import mdp
 from .layout import (
     BIN_FLOOR, BIN_INNER, BIN_WALL, BIN_XY, BIN_YAW, BOX, BOX_IN_BIN_Z, BOX_MASS, BOX_REST_Z, BOX_XY, CONTROL_DT,
@@ -170,6 +171,28 @@ class LiftTerminationsCfg:
 
 
 @configclass
+class LiftMilestonesCfg:
+    """How far a lift got (envs/tasks/milestones.py): the box moved, then lifted 3 cm."""
+
+    moved = ms.milestone(ms.object_moved, asset="box", distance=0.02)
+    lifted = ms.milestone(ms.object_lifted, asset="box", height=0.03)
+
+
+@configclass
+class PickPlaceMilestonesCfg(LiftMilestonesCfg):
+    """... and carried over the bin."""
+
+    over_bin = ms.milestone(ms.object_over, asset="box", center=BIN_XY, half_extent=(BIN_INNER[0] / 2, BIN_INNER[1] / 2),
+                            yaw=BIN_YAW)
+
+
+@configclass
+class LocomanipMilestonesCfg(LiftMilestonesCfg):
+    over_bin = ms.milestone(ms.object_over, asset="box", center=BIN_B_XY,
+                            half_extent=(BIN_B_INNER[0] / 2, BIN_B_INNER[1] / 2))
+
+
+@configclass
 class G1PickPlaceEnvCfg(ManagerBasedRLEnvCfg):
     """Box on a table -> the blue bin to the robot's right (fixed base; squeeze, turn, place)."""
 
@@ -177,6 +200,7 @@ class G1PickPlaceEnvCfg(ManagerBasedRLEnvCfg):
     observations: ObservationsCfg = ObservationsCfg()
     actions: ActionsCfg = ActionsCfg()
     terminations: PickPlaceTerminationsCfg = PickPlaceTerminationsCfg()
+    milestones: LiftMilestonesCfg = PickPlaceMilestonesCfg()
     rewards: NoRewardsCfg = NoRewardsCfg()
 
     def __post_init__(self):
@@ -193,6 +217,7 @@ class G1LiftEnvCfg(G1PickPlaceEnvCfg):
 
     scene: G1TableSceneCfg = G1TableSceneCfg(num_envs=1, env_spacing=3.0, replicate_physics=True)  # no bin
     terminations: LiftTerminationsCfg = LiftTerminationsCfg()
+    milestones: LiftMilestonesCfg = LiftMilestonesCfg()
 
     def __post_init__(self):
         super().__post_init__()
@@ -248,6 +273,7 @@ class G1LocomanipPickPlaceEnvCfg(G1PickPlaceEnvCfg):
     observations: LocomanipObservationsCfg = LocomanipObservationsCfg()
     actions: LocomanipActionsCfg = LocomanipActionsCfg()
     terminations: LocomanipTerminationsCfg = LocomanipTerminationsCfg()
+    milestones: LiftMilestonesCfg = LocomanipMilestonesCfg()
 
     def __post_init__(self):
         super().__post_init__()

@@ -24,6 +24,7 @@ from isaaclab.sim import SimulationCfg
 from isaaclab.utils import configclass
 from isaaclab_newton.renderers import NewtonWarpRendererCfg
 
+from .. import milestones as ms
 from ..common import NoRewardsCfg, asset_root, cuboid_object, physics, static_box
 from . import layout as L
 from . import mdp
@@ -187,6 +188,38 @@ class PnPTerminationsCfg:
 
 
 @configclass
+class OpenDrawerMilestonesCfg:
+    """How far the pull got (envs/tasks/milestones.py): started (1 cm), half way."""
+
+    moved = ms.milestone(ms.joint_past, asset="kitchen", joint="drawer_joint", value=0.01)
+    half_open = ms.milestone(ms.joint_past, asset="kitchen", joint="drawer_joint", value=L.DRAWER_OPEN / 2)
+
+
+@configclass
+class CloseDoorMilestonesCfg:
+    """The door (starting 0.85-1.05 rad open) pushed past 0.7 rad, then half way shut."""
+
+    moved = ms.milestone(ms.joint_past, asset="kitchen", joint="door_joint", value=0.7, above=False)
+    half_closed = ms.milestone(ms.joint_past, asset="kitchen", joint="door_joint", value=0.45, above=False)
+
+
+@configclass
+class PressButtonMilestonesCfg:
+    """The button touched (pushed 1 mm), half way (4 mm)."""
+
+    touched = ms.milestone(ms.joint_past, asset="kitchen", joint="button_joint", value=0.001)
+    half_pressed = ms.milestone(ms.joint_past, asset="kitchen", joint="button_joint", value=L.BUTTON_PRESSED / 2)
+
+
+@configclass
+class PnPMilestonesCfg:
+    """The box moved, lifted 3 cm, carried over the cubby's floor."""
+
+    moved = ms.milestone(ms.object_moved, asset="object", distance=0.02)
+    lifted = ms.milestone(ms.object_lifted, asset="object", height=0.03)
+
+
+@configclass
 class OpenDrawerEnvCfg(ManagerBasedRLEnvCfg):
     """OpenDrawer: hook the drawer's handle bar with the closed gripper and pull it open."""
 
@@ -194,6 +227,7 @@ class OpenDrawerEnvCfg(ManagerBasedRLEnvCfg):
     observations: ObservationsCfg = ObservationsCfg()
     actions: ActionsCfg = ActionsCfg()
     terminations: OpenDrawerTerminationsCfg = OpenDrawerTerminationsCfg()
+    milestones: object = OpenDrawerMilestonesCfg()
     rewards: NoRewardsCfg = NoRewardsCfg()
 
     def __post_init__(self):
@@ -209,6 +243,7 @@ class CloseSingleDoorEnvCfg(OpenDrawerEnvCfg):
     """CloseSingleDoor: push the open cabinet door shut."""
 
     terminations: CloseDoorTerminationsCfg = CloseDoorTerminationsCfg()
+    milestones: object = CloseDoorMilestonesCfg()
 
 
 @configclass
@@ -216,6 +251,7 @@ class CoffeePressButtonEnvCfg(OpenDrawerEnvCfg):
     """CoffeePressButton: press the coffee machine's button."""
 
     terminations: PressButtonTerminationsCfg = PressButtonTerminationsCfg()
+    milestones: object = PressButtonMilestonesCfg()
 
 
 @configclass
@@ -225,3 +261,4 @@ class PnPCounterToCabEnvCfg(OpenDrawerEnvCfg):
     scene: KitchenObjectSceneCfg = KitchenObjectSceneCfg(num_envs=1, env_spacing=3.0, replicate_physics=True)
     observations: ObjectObservationsCfg = ObjectObservationsCfg()
     terminations: PnPTerminationsCfg = PnPTerminationsCfg()
+    milestones: object = PnPMilestonesCfg()
