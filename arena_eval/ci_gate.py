@@ -14,7 +14,10 @@ decides; evaluate.py's `--resume` extends a run's plan to more episodes (the ear
 is a prefix of the longer one: episode seeds depend only on seed, task and index). Each
 batch is a new process (Isaac Lab's start-up and the model's load each time), so batches pay
 off when the cap is several batches long. Without `--batches` it evaluates the whole cap at once and applies the same test,
-which reports the episodes it would have needed.
+which reports the episodes it would have needed. Each batch resumes the entry's own run under
+the same code, so evaluate.py's check of the code on `--resume` (`code_identity`) passes; a
+source changed between two batches stops the entry with exit 2 instead of mixing episodes of
+two programs (the gate never passes `--allow-code-change`).
 
 `--jobs N` evaluates N entries side by side (each entry's batches stay in order). An
 evaluation leaves a core idle much of the time (Isaac Lab's start-up, the policy's forward

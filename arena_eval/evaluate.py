@@ -5,7 +5,11 @@ one-line error for a path that cannot be a run directory), then everything that 
 checked without the simulator is; a user error found later in a fresh run (a modality key
 the env cannot provide) removes the directory again, so no half-written results are left
 behind. A run's identity (`_identity`) holds what produced the actions: the cards, the
-checkpoint's content hash and, for a remote policy, what the server says it serves.
+checkpoint's content hash and, for a remote policy, what the server says it serves. The code
+has an identity of its own (`code_identity`: a content hash of the sources and card files):
+`--resume` under other code stops with one line naming both, unless `allow_code_change`,
+which records the change (manifest `invocations`, the records' `code_hash`) for the
+reports to mark.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,13 +27,16 @@ from typing import Any
 
 from . import __version__
 from . import console
+from .code_identity import STAMP, check_resume, code_identity, invocation, run_cards
+from .code_identity import git_info  # noqa: F401 (moved there; record.py imports it from here)
 from .errors import RunStopped, UserError
 from .fingerprint import content_hash
 from .media import MediaRecorder
 from .policies import Policy, make_policy
-from .results import EPISODES, LOCK, MANIFEST, RunLock, RunWriter, finished, load_manifest, read_records, write_json_atomic
+from .results import EPISODES, LOCK, MANIFEST, RunLock, RunWriter, finished, load_manifest, load_run, read_records
+from .results import write_json_atomic
 from .runner import PlannedEpisode, Timing, make_plan, run_task, task_env
-from .specs import REPO_ROOT, PolicySpec, SuiteSpec
+from .specs import PolicySpec, SuiteSpec
 
 
 @dataclasses.dataclass
@@ -48,24 +54,7 @@ class EvalConfig:
     shard_size: int | None = None  # episodes per Ray shard (default: see distributed.make_shards)
     ray_retries: int = 3  # attempts per shard beyond the first
     verbose: bool = False  # the simulator's start-up output on the console instead of simulator.log
-
-
-def git_info(own: Path | None = None) -> dict[str, Any]:
-    """The clone's revision and whether it has changes; `own` (the run's own output directory,
-    e.g. a new baseline under results/baselines/) does not count as a change."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
-
-    spec: list[str] = []
-    if own is not None:
-        try:
-            spec = ["--", ".", f":(exclude){Path(own).resolve().relative_to(REPO_ROOT.resolve())}"]
-        except ValueError:  # outside the clone
-            pass
-    try:
-        return {"revision": git("rev-parse", "HEAD") or None, "dirty": bool(git("status", "--porcelain", *spec))}
-    except (OSError, subprocess.SubprocessError):
-        return {"revision": None, "dirty": None}
+    allow_code_change: bool = False  # --resume under other code: record the change instead of refusing
 
 
 def default_run_dir(suite: SuiteSpec, policy: PolicySpec) -> Path:
@@ -109,6 +98,7 @@ def build_manifest(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], polic
     from .envs.isaaclab import isaaclab_versions
 
     devices = sorted({t.env.device for t in cfg.suite.tasks})
+    code = code_identity(run_cards(cfg.suite, cfg.policy), own=cfg.out)
     return {
         "run_id": cfg.out.name if cfg.out else None,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -122,7 +112,8 @@ def build_manifest(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], polic
         "device": devices[0] if len(devices) == 1 else devices,
         "backend": sorted({f"{t.env.backend}:{t.env.app}:{t.env.physics}" for t in cfg.suite.tasks}),
         "versions": {"arena_eval": __version__, "python": platform.python_version(), **isaaclab_versions()},
-        "git": git_info(cfg.out),
+        "git": {"revision": code["revision"], "dirty": code["dirty"]},
+        "code": code,
         "host": {"platform": platform.platform(), "cpus": os.cpu_count()},
     }
 
@@ -138,30 +129,35 @@ def _describe_identity(ident: Any) -> str:
 
 def prepare_run_dir(cfg: EvalConfig, manifest: dict[str, Any]) -> tuple[bool, dict[str, Any], bool]:
     """Check the (locked) run dir against the request. Returns (fresh, manifest to use,
-    whether a resumed run's plan grows)."""
+    whether a resumed run's plan grows). The manifest to use lists this invocation under
+    `invocations`; it is written when the invocation writes its first episode. Nothing is
+    written here: a refusal leaves the run as it was."""
     out = cfg.out
     assert out is not None
     exists = out.is_dir() and any(p.name != LOCK for p in out.iterdir())
     if not cfg.resume:
         if exists:
             raise UserError("holds another run; pass --resume to continue it or choose another --out", where=str(out))
-        return True, manifest, False
+        return True, {**manifest, "invocations": [invocation(manifest["code"], resume=False)]}, False
     old = load_manifest(out)
     a, b = _identity(old), _identity(manifest)
-    if a != b and _extends(a, b):  # more episodes of the same plan (a sequential gate's next batch)
-        grown = {**old, "suite": manifest["suite"], "plan": manifest["plan"]}
-        grown["extended"] = [*old.get("extended", []), {
+    grows = a != b and _extends(a, b)  # more episodes of the same plan (a sequential gate's next batch)
+    diff = [k for k in a if a[k] != b[k]]
+    if not grows and diff == ["policy_identity"]:
+        raise UserError(f"cannot resume: the run's actions came from {_describe_identity(a['policy_identity'])}, "
+                        f"but now from {_describe_identity(b['policy_identity'])}", where=str(out / MANIFEST))
+    if not grows and diff:
+        raise UserError(f"cannot resume: this request differs from the run in {', '.join(diff)}", where=str(out / MANIFEST))
+    # Same request; is it the same code? (The CI gate's batches resume their own run: same code.)
+    changed = check_resume(old, manifest["code"], cfg.allow_code_change, where=str(out / MANIFEST))
+    use = {**old, "invocations": [*(old.get("invocations") or []), invocation(manifest["code"], True, changed)]}
+    if grows:
+        use.update(suite=manifest["suite"], plan=manifest["plan"])
+        use["extended"] = [*old.get("extended", []), {
             "from": {t: v["episodes"] for t, v in old["plan"]["tasks"].items()},
             "to": {t: v["episodes"] for t, v in manifest["plan"]["tasks"].items()},
             "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}]
-        return False, grown, True
-    diff = [k for k in a if a[k] != b[k]]
-    if diff == ["policy_identity"]:
-        raise UserError(f"cannot resume: the run's actions came from {_describe_identity(a['policy_identity'])}, "
-                        f"but now from {_describe_identity(b['policy_identity'])}", where=str(out / MANIFEST))
-    if diff:
-        raise UserError(f"cannot resume: this request differs from the run in {', '.join(diff)}", where=str(out / MANIFEST))
-    return False, old, False
+    return False, use, grows
 
 
 def _extends(old: dict[str, Any], new: dict[str, Any]) -> bool:
@@ -248,7 +244,8 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
             make_expert(t, policy_spec.action_horizon)
 
     manifest = build_manifest(cfg, plan, policy.checkpoint_files(), policy.identity())
-    fresh, manifest, grown = prepare_run_dir(cfg, manifest)
+    fresh, manifest, _grown = prepare_run_dir(cfg, manifest)
+    done = finished(load_run(cfg.out)[1]) if not fresh else set()  # records checked against the plan
 
     from .envs.isaaclab import check_env_ids
 
@@ -256,7 +253,6 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
         fresh_files.append(cfg.out / SIMULATOR_LOG)
     with console.simulator_output(cfg.out / SIMULATOR_LOG, cfg.verbose):  # Isaac Lab's import talks too
         check_env_ids(list(suite.tasks))
-    done = finished(read_records(cfg.out / EPISODES)) if not fresh else set()
 
     writer: RunWriter | None = None
     total = Timing()
@@ -268,9 +264,10 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
         if writer is None:
             if fresh:
                 fresh_files.extend(cfg.out / n for n in (MANIFEST, EPISODES, "media"))
-            if fresh or grown:  # a grown plan is written when its first new episode is about to run
-                write_json_atomic(cfg.out / MANIFEST, manifest)
-            writer = RunWriter(cfg.out)
+            # The manifest (a grown plan, this invocation and its code) is written when the
+            # invocation's first episode is about to run.
+            write_json_atomic(cfg.out / MANIFEST, manifest)
+            writer = RunWriter(cfg.out, code_hash=manifest["invocations"][-1]["code"]["sha256"][:STAMP])
         return writer
 
     for task in suite.tasks:
@@ -380,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0, help="run seed; each episode's seed derives from it")
     p.add_argument("--out", type=Path, default=None, help="run directory (default: results/<suite>-<policy>-<time>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out without repeating episodes")
+    p.add_argument("--allow-code-change", action="store_true",
+                   help="with --resume: continue a run whose episodes came from other code (other sources or "
+                        "cards); the change is recorded and the summary marks which episodes came from which code")
     p.add_argument("--videos", type=int, default=2, help="record the first K episodes of each task with a camera as mp4")
     p.add_argument("--vary", action="append", metavar="AXIS=LEVEL[,LEVEL...]",
                    help="robustness sweep: also run each task under these levels of a variation axis, on the same "
@@ -406,6 +406,8 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"expected an integer >= 0, got {args.ray_retries}", field="--ray-retries")
     if args.resume and args.out is None:
         raise UserError("--resume needs --out (the run directory to continue)")
+    if args.allow_code_change and not args.resume:
+        raise UserError("goes with --resume (a fresh run has one code)", field="--allow-code-change")
     suite = load_suite(args.suite)
     suite = select_tasks(suite, [t for t in args.tasks.split(",") if t] if args.tasks else None)
     suite = override(suite, num_envs=args.num_envs, episodes=args.episodes, backend=args.backend)
@@ -416,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
             suite=suite, policy=policy, seed=args.seed, out=args.out, resume=args.resume,
             progress=not args.no_progress, videos=max(0, args.videos),
             ray=args.ray, ray_cpus=args.ray_cpus, shard_size=args.shard_size, ray_retries=args.ray_retries,
-            verbose=args.verbose,
+            verbose=args.verbose, allow_code_change=args.allow_code_change,
         )
     )
     summary = out / "summary.md"

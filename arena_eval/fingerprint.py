@@ -20,3 +20,21 @@ def content_hash(paths: list[str]) -> str | None:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
     return h.hexdigest()
+
+
+def file_digest(path: str | Path) -> str:
+    """sha256 of one file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def digest_of_digests(digests: dict[str, str]) -> str:
+    """sha256 over (name, digest) pairs in sorted name order: a tree's content hash in which a
+    renamed or moved file counts as a change (content_hash sees base names only)."""
+    h = hashlib.sha256()
+    for name in sorted(digests):
+        h.update(f"{name}\0{digests[name]}\n".encode())
+    return h.hexdigest()

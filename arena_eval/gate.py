@@ -11,7 +11,9 @@ error episodes in the candidate (unless allowed), or an incomplete run (unless a
 a partial run's rate is biased towards short episodes, DESIGN.md Rule 1).
 
 A baseline recorded from a dirty git tree is refused unless `allow_dirty_baseline`. With
-one task there is no separate suite row: it would test the same episodes twice.
+one task there is no separate suite row: it would test the same episodes twice. Runs of two
+different suites are not a regression but a mistake in the input (`check_same_suite`: a
+UserError, exit 2), as are runs whose records do not match their plans (`results.load_run`).
 
 Beside each verdict it prints the smallest drop a one-sided Fisher test could detect with
 80% power with these episode counts, at the strictest Holm level alpha / m, so users see
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from . import stats
+from .errors import UserError
 from .report import fmt_p, fmt_pct
 from .runs import (
     SUITE_ROW, check_same_definitions, max_mde_of, compare_suite, compare_task_runs, load_task_records, planned_episodes,
@@ -53,6 +56,17 @@ def _rate_text(side: dict[str, Any]) -> str:
 
 def _mdd_text(mdd: float) -> str:
     return "none" if math.isnan(mdd) else f"{100 * mdd:.1f} pp"
+
+
+def check_same_suite(base_m: dict[str, Any], cand_m: dict[str, Any], baseline_dir: str | Path,
+                     candidate_dir: str | Path) -> None:
+    """A regression check compares two runs of one suite; given runs of two suites it would
+    report every baseline task "missing from the candidate" as a regression (exit 1) where
+    the input is wrong (exit 2)."""
+    a, b = ((m.get("suite") or {}).get("name") for m in (base_m, cand_m))
+    if a and b and a != b:
+        raise UserError(f"the baseline {baseline_dir} is a run of suite {a!r} and the candidate {candidate_dir} "
+                        f"of suite {b!r}; a regression check compares two runs of one suite", field="suite")
 
 
 def dirty_baseline_problems(manifest: dict[str, Any], baseline_dir: str | Path, allow: bool,
@@ -82,6 +96,7 @@ def check_regression(
     3 = not enough episodes to decide. `max_mde` overrides the cards' bounds."""
     base_m, base, _ = load_task_records(baseline_dir)
     cand_m, cand, _ = load_task_records(candidate_dir)
+    check_same_suite(base_m, cand_m, baseline_dir, candidate_dir)
     tasks = list(base)
     common = [t for t in tasks if t in cand]
     check_same_definitions([(Path(baseline_dir), base_m), (Path(candidate_dir), cand_m)], common)

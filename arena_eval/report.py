@@ -21,6 +21,7 @@ from typing import Any, Collection, Iterable, Sequence
 
 import numpy as np
 
+from .code_identity import code_change_text
 from .results import EpisodeRecord, write_json_atomic
 from .runs import SUITE_ROW, _json_clean, _summarize, load_task_records, summarize, summary_frame  # noqa: F401
 MAX_INLINE_VIDEO_BYTES = 2 * 1024 * 1024  # larger videos are linked, not embedded
@@ -165,6 +166,8 @@ def _warnings(summary: dict[str, Any]) -> list[str]:
             out.append(f"{t['task']}: {_plural(t['errors'], 'error episode')}, excluded from the rate")
     if summary.get("unplanned_records_ignored"):
         out.append(f"{summary['unplanned_records_ignored']} record(s) outside the plan were ignored")
+    if (summary.get("code_identity") or {}).get("changed"):
+        out.append(code_change_text(summary["code_identity"]))
     return out
 
 

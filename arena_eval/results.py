@@ -14,14 +14,18 @@ reason (e.g. "time_limit", "term:<name>", "policy:non-finite action", or the err
 code (the reason's class in the taxonomy of arena_eval/outcomes.py), steps, slot, init_state,
 milestones (each task milestone's first step), success_step (the first step the success
 condition held, whatever the rule made of it), `timing` (seconds; the only fields allowed to
-differ between identical runs) and, for a derived task of a sweep, `variation` ({axis: level};
-absent on the nominal task and in older runs).
+differ between identical runs), for a derived task of a sweep, `variation` ({axis: level};
+absent on the nominal task and in older runs), and `code_hash`, the first 12 hex digits of
+the sources' sha256 it was produced under (`code_identity`; stamped by the writer, absent in
+older runs).
 
 Which record of an episode counts: the first that is not an `error`; an episode with only
 `error` records counts as its last error, and `--resume` runs it again (an error is a fault
 of the harness or infrastructure, DESIGN.md Rule 3, not an outcome of the policy). Readers
 and the writer use the same rule, and the same parse of the file's last line, so what a
-resumed run counts as recorded is exactly what it keeps.
+resumed run counts as recorded is exactly what it keeps. `load_manifest` and `load_run`
+check what they read (`run_checks`: the manifest's shape, each record against the plan, no
+episode decided twice with different outcomes), for every reader alike.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import UserError
+from .run_checks import check_manifest, check_records
 
 MANIFEST = "manifest.json"
 LOCK = ".lock"
@@ -60,6 +65,7 @@ class EpisodeRecord:
     code: str = ""  # why it ended (arena_eval/outcomes.py); "" in runs older than the codes
     milestones: dict[str, int] = dataclasses.field(default_factory=dict)  # milestone -> step first met
     success_step: int | None = None  # step at which the success condition first held (None: never)
+    code_hash: str = ""  # the sources' sha256 (first 12 hex digits) it was produced under; absent in older runs
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -73,28 +79,35 @@ class EpisodeRecord:
         d = dataclasses.asdict(self)
         if not d["variation"]:  # nominal: records read as before (older runs have no such field)
             del d["variation"]
+        if not d["code_hash"]:
+            del d["code_hash"]
         return json.dumps(d, sort_keys=True, allow_nan=False)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "EpisodeRecord":
         names = {f.name for f in dataclasses.fields(cls)}
+        for k, typ in (("task", str), ("episode", int), ("seed", int), ("code_hash", str)):
+            v = d.get(k, "")
+            if not isinstance(v, typ) or isinstance(v, bool):
+                raise TypeError(f"field {k!r}: expected {typ.__name__}, got {v!r}")
         return cls(**{k: v for k, v in d.items() if k in names})
 
 
-def _parse(path: Path, data: bytes) -> tuple[list[EpisodeRecord], int]:
-    """The records in episodes.jsonl's bytes, and how many bytes they occupy.
+def _parse(path: Path, data: bytes) -> tuple[list[tuple[int, EpisodeRecord]], int]:
+    """The records in episodes.jsonl's bytes with their line numbers, and how many bytes
+    they occupy.
 
     A last line without its newline is kept when it is a whole, valid record (the write
     completed but for the newline) and dropped otherwise (a write cut short by a kill: a
     JSON object cut anywhere else is not valid JSON). A bad line elsewhere means the file
     was edited and is an error."""
     lines = data.split(b"\n")
-    out: list[EpisodeRecord] = []
+    out: list[tuple[int, EpisodeRecord]] = []
     for i, raw in enumerate(lines):
         if not raw.strip():
             continue
         try:
-            out.append(EpisodeRecord.from_dict(json.loads(raw)))
+            out.append((i + 1, EpisodeRecord.from_dict(json.loads(raw))))
         except (json.JSONDecodeError, TypeError, ValueError) as e:
             if i == len(lines) - 1:  # unterminated final line: a write cut short by a kill
                 return out, len(data) - len(raw)
@@ -102,29 +115,36 @@ def _parse(path: Path, data: bytes) -> tuple[list[EpisodeRecord], int]:
     return out, len(data)
 
 
+def _read_numbered(path: Path) -> list[tuple[int, EpisodeRecord]]:
+    return _parse(path, path.read_bytes())[0] if path.exists() else []
+
+
 def read_records(path: str | Path) -> list[EpisodeRecord]:
-    """Read episodes.jsonl (every record, in file order; see `dedupe` for which count)."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    return _parse(path, path.read_bytes())[0]
+    """Read episodes.jsonl (every record, in file order; see `dedupe` for which count).
+    Unchecked against the plan: readers of a run use `load_run`."""
+    return [r for _, r in _read_numbered(Path(path))]
 
 
 def load_manifest(run_dir: str | Path) -> dict[str, Any]:
+    """The run's manifest.json, its shape checked (`run_checks.check_manifest`)."""
     path = Path(run_dir) / MANIFEST
     if not path.is_file():
         raise UserError("not a run directory (no manifest.json)", where=str(run_dir))
     try:
-        return json.loads(path.read_text())
+        manifest = json.loads(path.read_text())
     except json.JSONDecodeError as e:
         raise UserError(f"manifest.json is not valid JSON ({e})", where=str(run_dir))
+    return check_manifest(manifest, path)
 
 
 def load_run(run_dir: str | Path) -> tuple[dict[str, Any], list[EpisodeRecord]]:
-    """Manifest and records of a run, one record per (task, episode)."""
+    """Manifest and records of a run, one record per (task, episode), every record checked
+    against the manifest's plan (`run_checks.check_records`). The one reader of runs."""
     manifest = load_manifest(run_dir)
-    records = dedupe(read_records(Path(run_dir) / EPISODES))
-    return manifest, records
+    path = Path(run_dir) / EPISODES
+    numbered = _read_numbered(path)
+    check_records(numbered, manifest, path)
+    return manifest, dedupe(r for _, r in numbered)
 
 
 def dedupe(records: Iterable[EpisodeRecord]) -> list[EpisodeRecord]:
@@ -145,11 +165,14 @@ def finished(records: Iterable[EpisodeRecord]) -> set[tuple[str, int]]:
 
 class RunWriter:
     """Appends records to a run directory, durably and without duplicates: an episode that
-    has a non-error record takes no other; one with only errors may be recorded again."""
+    has a non-error record takes no other; one with only errors may be recorded again.
+    `code_hash` (the sources' sha256 stamp, see `code_identity`) is written into every record
+    that does not carry one."""
 
-    def __init__(self, run_dir: str | Path):
+    def __init__(self, run_dir: str | Path, code_hash: str = ""):
         self.run_dir = Path(run_dir)
         self.path = self.run_dir / EPISODES
+        self.code_hash = code_hash
         records = self._repair_tail()
         self.done: set[tuple[str, int]] = finished(records)
         self._fh = open(self.path, "a", encoding="utf-8")
@@ -160,7 +183,7 @@ class RunWriter:
         if not self.path.exists():
             return []
         data = self.path.read_bytes()
-        records, end = _parse(self.path, data)
+        numbered, end = _parse(self.path, data)
         with open(self.path, "r+b") as fh:
             fh.truncate(end)
             if end and not data[:end].endswith(b"\n"):
@@ -168,12 +191,14 @@ class RunWriter:
                 fh.write(b"\n")
             fh.flush()
             os.fsync(fh.fileno())
-        return records
+        return [r for _, r in numbered]
 
     def append(self, record: EpisodeRecord) -> bool:
         """Write one record; returns False (and writes nothing) if it was already recorded."""
         if record.key in self.done:
             return False
+        if self.code_hash and not record.code_hash:
+            record = dataclasses.replace(record, code_hash=self.code_hash)
         self._fh.write(record.to_json() + "\n")
         self._fh.flush()
         os.fsync(self._fh.fileno())

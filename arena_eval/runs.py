@@ -1,13 +1,14 @@
 """Reading runs for reports, compare and the gates: records by task within each run's plan,
 per-run summaries (numbers, no rendering) and the pairing of runs on shared plans.
 
-Reads only `manifest.json` and `episodes.jsonl` (through `arena_eval.results.load_run`),
-never simulator or policy objects. Only planned episodes count (Rule 1): records whose
-episode index is outside the plan are left out and their number is reported; a task with
-fewer records than planned is flagged as incomplete (its rate is biased towards short,
-often successful, episodes). Episode lengths are over decided episodes. Comparisons use
-each run's own rates; p-values are two-sided (the regression gates are the one-sided tests)
-and Holm-adjusted per candidate run over its tasks plus the suite row.
+Reads only `manifest.json` and `episodes.jsonl` (through `arena_eval.results.load_run`,
+which refuses a record outside the plan, with another seed than the plan's, or deciding an
+episode differently from an earlier one: `run_checks`), never simulator or policy objects.
+Only planned episodes count (Rule 1): a task with fewer records than planned is flagged as
+incomplete (its rate is biased towards short, often successful, episodes). Episode lengths
+are over decided episodes. Comparisons use each run's own rates; p-values are two-sided (the
+regression gates are the one-sided tests) and Holm-adjusted per candidate run over its tasks
+plus the suite row.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, Iterable, Sequence
 import pandas as pd
 
 from . import stats
+from .code_identity import code_summary
 from .errors import UserError
 from .results import EpisodeRecord, load_run
 
@@ -51,21 +53,17 @@ def plan_seeds(manifest: dict[str, Any], task: str) -> list[int] | None:
 
 
 def load_task_records(run_dir: str | Path) -> tuple[dict[str, Any], dict[str, list[EpisodeRecord]], int]:
-    """Manifest, planned records grouped by task (every planned task present, maybe empty),
-    and the number of unplanned records left out."""
+    """Manifest, records grouped by task (every planned task present, maybe empty), and the
+    number of unplanned records left out: 0, since `load_run` refuses a run that has one (the
+    count stays for the callers and summary.json's `unplanned_records_ignored`)."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise UserError("no such run directory", where=str(run_dir))
     manifest, records = load_run(run_dir)
     by_task: dict[str, list[EpisodeRecord]] = {t: [] for t in _task_order(manifest, records)}
-    dropped = 0
     for r in records:
-        planned = planned_episodes(manifest, r.task)
-        if planned is not None and not (0 <= r.episode < planned):
-            dropped += 1
-            continue
         by_task[r.task].append(r)
-    return manifest, by_task, dropped
+    return manifest, by_task, 0
 
 
 def run_label(manifest: dict[str, Any], run_dir: str | Path) -> str:
@@ -178,6 +176,7 @@ def _summarize(run_dir: Path, manifest: dict[str, Any], by_task: dict[str, list[
         "tasks": tasks,
         "suite": stats.suite_summary(per_task),
         "timing": _timing(manifest),
+        "code_identity": code_summary(manifest, [r for recs in by_task.values() for r in recs]),
         "unplanned_records_ignored": dropped,
         "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }

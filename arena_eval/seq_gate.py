@@ -6,7 +6,8 @@ the task and the episode index, so `--episodes 40` and `--episodes 200` with one
 their first 40). Pairs are taken in plan order up to the smaller plan and the cap; a pair
 where either side is an error is left out (errors are faults, not outcomes). The baseline
 must be complete; so must the candidate for its own plan (a run cut short keeps its short
-episodes, DESIGN.md Rule 1).
+episodes, DESIGN.md Rule 1). A candidate of another suite, or on another plan (other episode
+seeds), cannot be paired with the baseline at all: a UserError (exit 2), not a verdict.
 
 Exit codes: 0 = no regression larger than delta, or the cap was reached undecided
 (inconclusive: nothing detected within the cap; the design's power says what that rules
@@ -24,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from . import sequential as sq
-from .gate import dirty_baseline_problems
+from .errors import UserError
+from .gate import check_same_suite, dirty_baseline_problems
 from .runs import check_same_definitions, load_task_records, plan_seeds, planned_episodes, run_label
 
 EXIT_MORE = 3
@@ -44,6 +46,22 @@ def _pairs(base_recs: list[Any], cand_recs: list[Any], n: int) -> tuple[list[int
             continue
         out.append(int(ob == "success") - int(oc == "success"))
     return out, skipped
+
+
+def check_pairable(base_m: dict[str, Any], cand_m: dict[str, Any], baseline_dir: str | Path,
+                   candidate_dir: str | Path) -> None:
+    """The sequential test needs the candidate on the baseline's plan: one suite, and for
+    every shared task episode seeds of which one run's are a prefix of the other's. Else a
+    UserError naming both runs (the check cannot be made, which is not a regression)."""
+    check_same_suite(base_m, cand_m, baseline_dir, candidate_dir)
+    for t in [t for t in base_m["plan"]["tasks"] if t in cand_m["plan"]["tasks"]]:
+        sb, sc = plan_seeds(base_m, t) or [], plan_seeds(cand_m, t) or []
+        n = min(len(sb), len(sc))
+        if sb[:n] != sc[:n]:
+            seeds = [m["plan"]["seed"] for m in (base_m, cand_m)]
+            raise UserError(f"task {t}: the candidate {candidate_dir} (run seed {seeds[1]}) is not on the plan of the "
+                            f"baseline {baseline_dir} (run seed {seeds[0]}): their episode seeds differ, so no episode "
+                            "pairs; run the candidate with the baseline's --seed", field="plan")
 
 
 MAX_NOTED_CAP = 4096  # above it the cap is no real design (compare.py passes 10**6): no note, no simulation
@@ -75,6 +93,7 @@ def check_sequential(
     sequential.json and evidence.png into out_dir if given."""
     base_m, base, _ = load_task_records(baseline_dir)
     cand_m, cand, _ = load_task_records(candidate_dir)
+    check_pairable(base_m, cand_m, baseline_dir, candidate_dir)
     tasks = list(base)
     check_same_definitions([(Path(baseline_dir), base_m), (Path(candidate_dir), cand_m)], [t for t in tasks if t in cand])
     problems = [f"task {t}: missing from the candidate" for t in tasks if t not in cand]
@@ -86,9 +105,8 @@ def check_sequential(
     for t in common:
         sb, sc = plan_seeds(base_m, t) or [], plan_seeds(cand_m, t) or []
         n = min(len(sb), len(sc))
-        if n == 0 or sb[:n] != sc[:n]:
-            problems.append(f"task {t}: the candidate is not on the baseline's plan (episode seeds differ); "
-                            "run it with the baseline's --seed")
+        if n == 0:
+            problems.append(f"task {t}: no planned episodes to pair")
             continue
         base_n[t] = planned_episodes(base_m, t) or 0
         for name, m, recs in (("baseline", base_m, base[t]), ("candidate", cand_m, cand[t])):

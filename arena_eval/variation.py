@@ -110,15 +110,23 @@ def task_axes(task: Any) -> dict[str, Axis]:
 
 
 def parse_vary(items: list[str] | None) -> list[tuple[str, list[str]]]:
-    """`AXIS=LEVEL[,LEVEL...]` items, in order (an axis named twice adds levels)."""
+    """`AXIS=LEVEL[,LEVEL...]` items, in order (an axis named twice adds levels). An empty
+    level (`heavy,,light`, a trailing comma) or a level named twice is refused rather than
+    dropped: it is a typo whose intended level would silently not run."""
     out: dict[str, list[str]] = {}
     for item in items or []:
         axis, eq, levels = item.partition("=")
-        names = [x.strip() for x in levels.split(",") if x.strip()]
-        if not eq or not axis.strip() or not names:
+        names = [x.strip() for x in levels.split(",")]
+        if not eq or not axis.strip() or not any(names):
             raise UserError(f"expected AXIS=LEVEL[,LEVEL...], got {item!r}", field="--vary")
+        if not all(names):
+            raise UserError(f"an empty level in {item!r} (expected AXIS=LEVEL[,LEVEL...], levels separated by "
+                            "single commas)", field="--vary")
         lst = out.setdefault(axis.strip(), [])
-        lst += [n for n in names if n not in lst]
+        for n in names:
+            if n in lst:
+                raise UserError(f"level {n!r} of axis {axis.strip()!r} is named twice (in {item!r})", field="--vary")
+            lst.append(n)
     return list(out.items())
 
 

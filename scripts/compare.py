@@ -49,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
         from arena_eval.published import compare_published, published_markdown
 
         pub = compare_published(args.runs, args.published)
+    if args.sequential:  # also before anything is written: the sequential test pairs episodes
+        from arena_eval.results import load_manifest
+        from arena_eval.seq_gate import check_pairable
+
+        for cand in args.runs[1:]:
+            check_pairable(load_manifest(args.runs[0]), load_manifest(cand), args.runs[0], cand)
 
     out = args.out or Path("results") / f"compare-{dt.datetime.now():%Y%m%d-%H%M%S}"
     df = compare_runs(args.runs, out_dir=out)

@@ -32,7 +32,7 @@ _COST = {
     "test_isaaclab_workers.py": 170, "test_isaaclab_robocasa.py": 135, "test_isaaclab_g1.py": 110,
     "test_isaaclab_vary.py": 105, "test_isaaclab_dexmg.py": 95, "test_groot_train.py": 95,
     "test_serve_isaaclab.py": 90, "test_isaaclab_sweep.py": 90, "test_dataset.py": 30, "test_groot_flow.py": 28,
-    "test_ext_family.py": 35, "test_newton_patches.py": 18, "test_groot_smoke.py": 15,
+    "test_ext_family.py": 35, "test_code_identity.py": 30, "test_newton_patches.py": 18, "test_groot_smoke.py": 15,
 }
 
 

@@ -97,7 +97,8 @@ def test_resume_with_a_different_request(tmp_path):
 
     out = tmp_path / "other"
     out.mkdir()
-    (out / "manifest.json").write_text(json.dumps({"suite": {}, "policy": {}, "plan": {}}))
+    plan = {"seed": 0, "tasks": {}}
+    (out / "manifest.json").write_text(json.dumps({"suite": {"name": "other", "tasks": []}, "policy": {}, "plan": plan}))
     assert_user_error(
         evaluate("--suite", "smoke", "--policy", "random", "--resume", "--out", str(out)), "cannot resume", "suite"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -183,3 +184,19 @@ def test_too_few_episodes_to_decide(base: Path, tmp_path: Path) -> None:
     assert "UNDECIDED: task a: the smallest drop these episodes detect is" in out
     assert "not enough episodes to decide" in out
     assert check_regression(base, cand, max_mde=0.6)[0] == 0
+
+
+def test_runs_of_different_suites_are_an_input_error_not_a_regression(base: Path, tmp_path: Path) -> None:
+    """Issue 28: the gate answered `FAIL ... missing from the candidate` (exit 1) for a
+    candidate of another suite; it is a mistake in the input: one line naming both, exit 2."""
+    other = make_run(tmp_path, "other", {"c": outcomes(18, 2)})
+    m = json.loads((other / "manifest.json").read_text())
+    m["suite"]["name"] = "g1"
+    (other / "manifest.json").write_text(json.dumps(m))
+    for extra in ((), ("--sequential", "--max-episodes", "20")):
+        p = script("check_regression.py", "--baseline", base, "--candidate", other, *extra, cwd=tmp_path)
+        assert p.returncode == 2, p.stdout + p.stderr
+        line = p.stderr.strip()
+        assert "\n" not in line and line.startswith("error: suite: ") and "Traceback" not in line, p.stderr
+        assert f"{base} is a run of suite 'synthetic'" in line and f"{other} of suite 'g1'" in line, line
+        assert "FAIL" not in p.stdout

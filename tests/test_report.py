@@ -110,10 +110,12 @@ def test_incomplete_task_and_missing_timing(tmp_path: Path) -> None:
     assert "timing" in (run / "report.html").read_text()
 
 
-def test_unplanned_records_are_ignored(tmp_path: Path) -> None:
+def test_unplanned_records_are_refused(tmp_path: Path) -> None:
+    """A record outside the plan was not produced by this run's plan (the plan never shrinks):
+    the run is refused with the file, line and field, not counted or silently dropped."""
     run = make_run(tmp_path, "extra", {"a": "SSFS"}, planned={"a": 3})
-    s = report.summarize(run)
-    assert s["tasks"][0]["episodes"] == 3 and s["unplanned_records_ignored"] == 1
+    with pytest.raises(UserError, match=r"extra/episodes.jsonl: line 4: episode: 3 is outside the plan of task 'a'"):
+        report.summarize(run)
 
 
 def test_media_hook(tmp_path: Path) -> None:

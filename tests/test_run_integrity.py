@@ -234,7 +234,8 @@ def test_resume_keeps_a_run_that_a_user_error_stops(tmp_path):
     """A user error in a resumed run removes nothing of the run."""
     out = tmp_path / "run"
     out.mkdir()
-    (out / "manifest.json").write_text(json.dumps({"suite": {}, "policy": {}, "plan": {}}))
+    plan = {"seed": 0, "tasks": {"t": {"episodes": 1, "seeds": [100]}}}
+    (out / "manifest.json").write_text(json.dumps({"suite": {"name": "other"}, "policy": {}, "plan": plan}))
     (out / EPISODES).write_text(rec(0).to_json() + "\n")
     assert_user_error(evaluate("--suite", "smoke", "--policy", "random", "--resume", "--out", str(out)), "cannot resume")
     assert sorted(p.name for p in out.iterdir()) == ["episodes.jsonl", "manifest.json"]
@@ -281,3 +282,61 @@ def test_worker_runs_resume_with_another_number_of_slots():
 
     assert _identity(manifest("isaaclab_workers", 2)) == _identity(manifest("isaaclab_workers", 8))
     assert _identity(manifest("isaaclab", 2)) != _identity(manifest("isaaclab", 8))  # float rounding differs with N
+
+
+# -- the code that produced the episodes: --resume under other code stops (issue 28)
+
+
+def _recorded_smoke_run(out: Path, code_edit) -> None:
+    """The run dir `evaluate.py --suite smoke --policy scripted --episodes 4 --seed 0` leaves
+    (its manifest as evaluate builds it, 4 planned records), without the simulator; then
+    `code_edit` changes the code it records, as a code change after the run would."""
+    from arena_eval.evaluate import EvalConfig, build_manifest, prepare_run_dir
+    from arena_eval.policies import make_policy
+    from arena_eval.runner import make_plan
+    from arena_eval.specs import load_policy, load_suite, override
+
+    cfg = EvalConfig(suite=override(load_suite("smoke"), episodes=4), policy=load_policy("scripted"), seed=0, out=out)
+    plan, policy = make_plan(cfg.suite, 0), make_policy(cfg.policy)
+    _, manifest, _ = prepare_run_dir(cfg, build_manifest(cfg, plan, policy.checkpoint_files(), policy.identity()))
+    for code in (manifest["code"], manifest["invocations"][0]["code"]):
+        code_edit(code)
+    out.mkdir(parents=True)
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    (out / EPISODES).write_text("".join(EpisodeRecord(e.task, e.episode, e.seed, "success", "time_limit", 200,
+                                                      code_hash=manifest["code"]["sha256"][:12]).to_json() + "\n"
+                                        for eps in plan.values() for e in eps))
+
+
+def _committed_change(code: dict) -> None:  # another revision whose expert differs
+    code.update(revision="0" * 40, dirty=False, sha256="1" * 64)
+    code.get("files", {})["arena_eval/envs/tasks/cartpole/expert.py"] = "2" * 16
+
+
+def _uncommitted_change(code: dict) -> None:  # this revision, with an edit not committed then
+    code.update(dirty=True, sha256="1" * 64)
+
+
+@pytest.mark.parametrize("change, came_from", [(_committed_change, "revision 000000000000 (sources sha256 111111111111)"),
+                                               (_uncommitted_change, "with uncommitted changes (sources sha256 1111")],
+                         ids=["committed", "uncommitted"])
+def test_resume_under_other_code_stops_with_one_line_and_writes_nothing(tmp_path, change, came_from):
+    """Issue 28: a smoke run, a change to the cartpole expert, then `--resume --episodes 6`
+    counted 4 old-code and 2 new-code episodes as one rate (exit 0). Now: one line naming
+    both codes (and, where the run recorded its files, which changed), exit 2, nothing
+    written. (The same against a real change in a clone: test_code_identity.py.)"""
+    out = tmp_path / "run"
+    _recorded_smoke_run(out, change)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    proc = evaluate("--suite", "smoke", "--policy", "scripted", "--episodes", "6", "--resume", "--out", str(out))
+    assert_user_error(proc, f"{out}/manifest.json: cannot resume: the run's episodes came from ", came_from,
+                      "but this is revision ", "pass --allow-code-change")
+    if change is _committed_change:
+        assert "changed: arena_eval/envs/tasks/cartpole/expert.py" in proc.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no lock, log or manifest change left
+
+
+def test_allow_code_change_goes_with_resume(tmp_path):
+    proc = evaluate("--suite", "smoke", "--policy", "scripted", "--allow-code-change", "--out", str(tmp_path / "o"))
+    assert_user_error(proc, "--allow-code-change: goes with --resume")
+    assert not (tmp_path / "o").exists()

@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from arena_eval import sequential as sq
+from arena_eval.errors import UserError
 from arena_eval.seq_gate import EXIT_MORE, check_sequential
 from helpers_runs import REPO_ROOT, make_run
 
@@ -69,8 +71,9 @@ def test_short_candidate_continues_and_short_baseline_caps(tmp_path: Path) -> No
 def test_refuses_other_plans_dirty_baselines_and_errors(tmp_path: Path) -> None:
     base = make_run(tmp_path, "base", {"a": "S" * 30})
     other = make_run(tmp_path, "other", {"a": "S" * 30}, seed=4)
-    code, lines, _ = check_sequential(base, other, DESIGN)
-    assert code == 1 and "not on the baseline's plan" in lines[-1]
+    with pytest.raises(UserError, match=r"plan: task a: the candidate .*other \(run seed 4\) is not on the plan of the "
+                                         r"baseline .*base \(run seed 0\)"):  # an input error (exit 2), not a verdict
+        check_sequential(base, other, DESIGN)
     dirty = make_run(tmp_path, "dirty", {"a": "S" * 30}, manifest_extra={"git": {"revision": "x", "dirty": True}})
     same = make_run(tmp_path, "same", {"a": "S" * 30})
     assert check_sequential(dirty, same, DESIGN)[0] == 1

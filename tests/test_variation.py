@@ -40,11 +40,24 @@ def test_every_embedded_task_lists_at_least_8_axes_3_of_them_visual(suite):
 
 
 def test_parse_vary_merges_repeats_and_rejects_malformed_items():
-    assert V.parse_vary(["lighting=shadows,no_ambient", "camera=left", "lighting=shadows,ambient_only"]) == [
+    assert V.parse_vary(["lighting=shadows,no_ambient", "camera=left", "lighting=ambient_only"]) == [
         ("lighting", ["shadows", "no_ambient", "ambient_only"]), ("camera", ["left"])]
     for bad in ("lighting", "=dim", "lighting=", "lighting=,"):
         with pytest.raises(UserError, match="AXIS=LEVEL"):
             V.parse_vary([bad])
+
+
+def test_an_empty_or_repeated_level_is_refused_not_dropped():
+    """Issue 28: `--vary "object=heavy,,light"` ran heavy and light and dropped the empty
+    level silently; a typo there is a level that would not run. One line, exit 2."""
+    for bad in ("object=heavy,,light", "object=heavy,", "object=heavy, ,light"):
+        with pytest.raises(UserError, match=rf"--vary: an empty level in {bad!r}") as e:
+            V.parse_vary([bad])
+        assert "\n" not in str(e.value)
+    with pytest.raises(UserError, match="--vary: level 'heavy' of axis 'object' is named twice"):
+        V.parse_vary(["object=heavy,light,heavy"])
+    with pytest.raises(UserError, match="named twice"):
+        V.parse_vary(["object=heavy", "object=heavy"])
 
 
 def test_expand_derives_one_task_per_level_on_the_nominal_seeds():
@@ -75,13 +88,15 @@ def test_unknown_axis_or_level_is_a_one_line_error_naming_task_and_axes():
         V.expand(suite, [("lighting", ["disco"])])
 
 
-def test_cli_vary_error_exits_2_with_one_line_and_writes_nothing(tmp_path):
+@pytest.mark.parametrize("vary, words", [("weather=rain", ("g1_lift", "placement", "weather")),
+                                         ("object=heavy,,light", ("--vary: an empty level in 'object=heavy,,light'",))])
+def test_cli_vary_error_exits_2_with_one_line_and_writes_nothing(tmp_path, vary, words):
     out = tmp_path / "run"
     proc = subprocess.run([sys.executable, "scripts/evaluate.py", "--suite", "g1", "--tasks", "g1_lift", "--policy", "scripted",
-                           "--vary", "weather=rain", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                           "--vary", vary, "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "g1_lift" in lines[0] and "placement" in lines[0] and "weather" in lines[0], proc.stderr
+    assert len(lines) == 1 and all(w in lines[0] for w in words), proc.stderr
     assert not out.exists()
 
 
