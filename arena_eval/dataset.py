@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import UserError
 from .results import EpisodeRecord
-from .runner import PlannedEpisode
 from .specs import ANNOTATION_KEY, TaskSpec
+
+if TYPE_CHECKING:  # the reader is used by policies (replay), which stay clear of the runner
+    from .runner import PlannedEpisode
 
 CODEBASE_VERSION = "v2.1"
 CHUNK_SIZE = 1000

@@ -607,6 +607,7 @@ POLICY_ADAPTERS = {
     "random": "arena_eval.policies.simple:RandomPolicy",
     "zero": "arena_eval.policies.simple:ZeroPolicy",
     "scripted": "arena_eval.policies.simple:ScriptedPolicy",
+    "replay": "arena_eval.policies.replay:ReplayPolicy",
     "remote": "arena_eval.serve.remote:RemotePolicy",
     "gr00t": "arena_eval.policies.groot.policy:Gr00tPolicy",
 }
