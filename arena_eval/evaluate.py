@@ -235,7 +235,7 @@ def _evaluate_locked(cfg: EvalConfig, fresh_files: list[Path]) -> Path:
 def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy, fresh_files: list[Path]) -> Path:
     suite, policy_spec = cfg.suite, cfg.policy
     assert cfg.out is not None
-    if policy_spec.type == "scripted":
+    if policy_spec.type in ("scripted", "blind"):  # blind replays the expert's first episode
         for t in suite.tasks:  # every task needs an expert; say so before any work
             from .registry import make_expert
 

@@ -85,15 +85,56 @@ class Timing:
 
 @contextlib.contextmanager
 def task_env(task: TaskSpec, policy: Policy, seed: int) -> Iterator[BatchedEnv]:
-    """The task's env with the policy bound to it (UserError on a mismatch), closed after."""
+    """The task's env with the policy bound to it (UserError on a mismatch), closed after.
+    A policy that wants the expert's first planned episode (the blind baseline) gets it here."""
     from .envs import make_env
 
     env = make_env(task, seed=seed)
     try:
         policy.bind(task, env.single_observation_space, env.single_action_space)
+        if getattr(policy, "wants_expert_episode", False):
+            policy.use_expert_episode(expert_episode(env, task, episode_seed(seed, task.base_name, 0)))
         yield env
     finally:
         env.close()
+
+
+class _ActionLog:
+    """A `Trace` keeping the actions one slot received, step by step."""
+
+    def __init__(self) -> None:
+        self.actions: dict[str, list[np.ndarray]] = {}
+        self.record: EpisodeRecord | None = None
+
+    def start(self, slot: int, episode: PlannedEpisode) -> None:
+        self.actions = {}
+
+    def step(self, slots: list[int], obs: dict[str, np.ndarray], action: dict[str, np.ndarray]) -> None:
+        for k, v in action.items():
+            self.actions.setdefault(k, []).append(np.array(v[slots[0]]))
+
+    def finish(self, slot: int, record: EpisodeRecord) -> None:
+        self.record = record
+
+
+def expert_episode(env: BatchedEnv, task: TaskSpec, seed: int) -> dict[str, np.ndarray]:
+    """The task's scripted expert on one episode of `seed`, in slot 0: the actions it sent
+    ({key: [T, D]}). Nothing is recorded as a result."""
+    from .policies.simple import ScriptedPolicy
+    from .specs import PolicySpec
+
+    if not task.expert:
+        raise UserError(f"task {task.name!r} names no scripted expert (field 'expert'), which the blind baseline "
+                        "replays", where=task.source)
+    expert = ScriptedPolicy(PolicySpec(name="scripted", type="scripted"))
+    expert.bind(task, env.single_observation_space, env.single_action_space)
+    log = _ActionLog()
+    run_task(env, expert, task, [PlannedEpisode(task.name, 0, seed)], lambda r: None, progress=False, trace=log)
+    if log.record is None or log.record.outcome == "error" or not log.actions:
+        why = log.record.reason if log.record is not None else "no record"
+        raise UserError(f"the scripted expert's first episode of task {task.name!r} did not run ({why}); the blind "
+                        "baseline has nothing to replay", where=task.source)
+    return {k: np.stack(v) for k, v in log.actions.items()}
 
 
 class SimulatorError(RunStopped):

@@ -608,6 +608,7 @@ POLICY_ADAPTERS = {
     "zero": "arena_eval.policies.simple:ZeroPolicy",
     "scripted": "arena_eval.policies.simple:ScriptedPolicy",
     "replay": "arena_eval.policies.replay:ReplayPolicy",
+    "blind": "arena_eval.policies.blind:BlindPolicy",
     "remote": "arena_eval.serve.remote:RemotePolicy",
     "gr00t": "arena_eval.policies.groot.policy:Gr00tPolicy",
 }

@@ -103,8 +103,9 @@ case "$cmd" in
         cd "$REPO" && PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" "$@" ;;
     eval)
         # The main job: the embedded default suite (SUITE=smoke) with its shipped learned
-        # policy (a small GR00T, where the suite has one), the scripted expert and the random
-        # policy, then their comparison. SUITE=g1 runs the G1 suite the same way.
+        # policy (a small GR00T, where the suite has one), the scripted expert, the random
+        # policy and the blind replay of the expert's first episode, then their comparison.
+        # SUITE=g1 runs the G1 suite the same way.
         setup_venv; ensure_assets
         cd "$REPO"
         export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"
@@ -116,7 +117,7 @@ case "$cmd" in
 from arena_eval.ci_gate import load_entries
 print(" ".join(e["policy"] + ":" + ",".join(e.get("tasks") or []) for e in load_entries() if e["suite"] == sys.argv[1]))' "$suite")"
         runs=()
-        for item in $shipped scripted: random:; do
+        for item in $shipped scripted: random: blind:; do
             policy="${item%%:*}" tasks="${item#*:}"
             say "evaluating the $suite suite (Isaac Lab kit-less on CPU) with the $policy policy${tasks:+ on $tasks}"
             "$VENV/bin/python" scripts/evaluate.py --suite "$suite" --policy "$policy" ${tasks:+--tasks "$tasks"} \

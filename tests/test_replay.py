@@ -60,3 +60,46 @@ def test_replay_mistakes_are_one_line(tmp_path):
         _policy(tmp_path, match="sometimes")
     with pytest.raises(UserError, match="dataset directory not found"):
         _policy(tmp_path / "nope")
+
+
+class CountingExpert:
+    """A fake expert whose action at step t is 100 * (first seed digit) + t."""
+
+    def __init__(self, task, horizon):
+        self.horizon = horizon
+
+    def required_obs(self):
+        return {}
+
+    def reset(self, slots, seeds):
+        self.t = {int(s): 0 for s in slots}
+        self.base = {int(s): 100 * (int(seed) % 10) for s, seed in zip(slots, seeds)}
+
+    def act(self, obs, slots):
+        out = {"action.a": np.zeros((len(slots), self.horizon, 1), np.float32),
+               "action.b": np.zeros((len(slots), self.horizon, 2), np.float32)}
+        for row, s in enumerate(slots):
+            out["action.a"][row, :, 0] = self.base[int(s)] + self.t[int(s)] + np.arange(self.horizon)
+            self.t[int(s)] += self.horizon
+        return out
+
+
+def test_blind_replays_the_experts_first_planned_episode_on_every_seed(monkeypatch):
+    from arena_eval import registry, runner
+
+    monkeypatch.setattr(registry, "expert_names", lambda: {"counting": "test_replay:CountingExpert"})
+    task = fake_task(expert="counting")
+    env = FakeEnv(task, 2, lambda s: (5, True))
+    make_env = lambda t, seed=0: env  # noqa: E731
+    monkeypatch.setattr("arena_eval.envs.make_env", make_env)
+    pol = make_policy(parse_policy({"name": "b", "type": "blind", "action_horizon": 2, "n_action_steps": 2}, "b.yaml"))
+    plan = [PlannedEpisode(task.name, i, s) for i, s in enumerate([runner.episode_seed(3, task.name, 0), 17, 29])]
+    with runner.task_env(task, pol, 3) as e:
+        first = len(env.actions)  # the expert's own episode ran first, in slot 0
+        assert first == 5
+        run_task(e, pol, task, plan, lambda r: None, progress=False)
+    expert = [a["action.a"][0, 0] for a in env.actions[:first]]
+    blind = np.stack([a["action.a"][:, 0] for a in env.actions[first:]])
+    np.testing.assert_array_equal(expert, np.arange(5) + 100 * (plan[0].seed % 10))
+    np.testing.assert_array_equal(blind[:5, 0], expert)  # episode 0 in slot 0, episode 1 in slot 1: the same actions
+    np.testing.assert_array_equal(blind[:5, 1], expert)

@@ -34,6 +34,20 @@ from .base import Policy
 MATCHES = ("seed", "first")
 
 
+def play(episodes: dict[int, dict[str, np.ndarray]], pos: dict[int, int], slots: np.ndarray, horizon: int,
+         executed: int) -> dict[str, np.ndarray]:
+    """The next chunk of each slot's recorded actions ({key: [T, D]}), from its position on;
+    past the recording's end the last action is held. Positions advance by the executed steps."""
+    rows = []
+    for slot in slots:
+        ep, t = episodes[int(slot)], pos[int(slot)]
+        n = len(next(iter(ep.values())))
+        idx = np.minimum(np.arange(t, t + horizon), n - 1)
+        rows.append({k: v[idx] for k, v in ep.items()})
+        pos[int(slot)] = t + executed
+    return {k: np.stack([r[k] for r in rows]).astype(np.float32) for k in rows[0]}
+
+
 class ReplayPolicy(Policy):
     def __init__(self, spec):
         super().__init__(spec)
@@ -110,17 +124,7 @@ class ReplayPolicy(Policy):
             self._pos[int(slot)] = 0
 
     def get_action(self, obs: dict[str, Any], slots: np.ndarray) -> dict[str, np.ndarray]:
-        h, out = self.action_horizon, {}
-        rows = []
-        for slot in slots:
-            ep, t = self._chunks[int(slot)], self._pos[int(slot)]
-            n = len(next(iter(ep.values())))
-            idx = np.minimum(np.arange(t, t + h), n - 1)  # past the end: hold the last action
-            rows.append({k: v[idx] for k, v in ep.items()})
-            self._pos[int(slot)] = t + self.n_action_steps
-        for k in rows[0]:
-            out[k] = np.stack([r[k] for r in rows]).astype(np.float32)
-        return out
+        return play(self._chunks, self._pos, slots, self.action_horizon, self.n_action_steps)
 
     def checkpoint_files(self) -> list[str]:
         """The recording is what produces the actions: its files are hashed into the run."""
