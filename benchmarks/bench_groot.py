@@ -2,8 +2,9 @@
 """GR00T adapter benchmark (not a test). Prints, measured in one run:
 
 1. for a tiny random N1.5 checkpoint on CPU, the time of one batched `get_action` for N = 1, 4, 8
-   envs, and its ratio to N separate single-env calls;
-2. forward-pass counts showing the backbone runs once per call whatever the denoising steps
+   envs (`batch_invariant: false`: one forward for the batch), and its ratio to N separate
+   single-env calls (what the default, batch-invariant call costs);
+2. forward-pass counts showing the backbone runs once per forward whatever the denoising steps
    (N1.5), and for tiny checkpoints of all four generations at their default steps;
 3. the FLOPs of one call of each generation's real-size configuration (GR00T-N1-2B,
    GR00T-N1.5-3B, GR00T-N1.6-3B, GR00T-N1.7-3B), counted with torch.utils.flop_counter on the
@@ -163,7 +164,8 @@ def bench_generations_once(base: Path) -> None:
     from arena_eval.policies.groot.tiny_n1x import write_tiny_n1x
 
     spec = TinySpec(state={"left_arm": 7}, action={"left_arm": 7}, video={"ego_view": (64, 64)})
-    print("\n2b. forward passes per call, tiny checkpoints of each generation (batch 4, default steps)")
+    print("\n2b. forward passes per call, tiny checkpoints of each generation (batch 4, default steps; each row\n"
+          "    runs alone by default, for batch invariance: one backbone pass and K DiT passes per row)")
     print(f"{'generation':>10} {'backbone':>9} {'DiT':>5} {'denoising steps':>16}")
     for v in ("n1", "n1.5", "n1.6", "n1.7"):
         d = base / v
@@ -184,7 +186,7 @@ def bench_generations_once(base: Path) -> None:
         pol.reset(np.arange(4), [0, 1, 2, 3])
         pol.get_action(o, np.arange(4))
         print(f"{v:>10} {counts['bb']:>9} {counts['dit']:>5} {pol.steps:>16}")
-        assert counts["bb"] == 1 and counts["dit"] == pol.steps
+        assert counts["bb"] == 4 and counts["dit"] == 4 * pol.steps
 
 
 def _one_block_flops(block_cls, cfg, n_tokens: int, **kw) -> int:
@@ -292,6 +294,9 @@ def main() -> None:
         base = Path(d)
         write_tiny(base / "checkpoint", base / "processor", arch="n1.5", embodiments={"new_embodiment": SPEC})
         card = tiny_card("bench", base / "checkpoint", base / "processor", SPEC)
+        # The batched forward's speed-up (the default computes each row alone, for batch
+        # invariance; its cost: benchmarks/bench_batch_invariance.py).
+        card["params"]["batch_invariant"] = False
         pol = make_policy(parse_policy(card, str(base / "card.yaml")))
         bench_batching(pol, a.repeats)
         bench_backbone_once(pol)

@@ -1,11 +1,16 @@
 """Shared real Isaac Lab smoke-suite runs (one `scripts/evaluate.py` process each, as users
 run it: Isaac Lab allows one simulation context per process), made once per session through
-the `runs` fixture in conftest.py."""
+the `runs` fixture in conftest.py; and helpers for runs of any suite: killing a run's main
+process once it has recorded some episodes, and records as runs that must agree compare them."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,3 +59,37 @@ class Runs:
     def random4(self):
         return self.get("random-n4", "random", 4)
 
+
+
+def kill_after_records(cmd: list[str], out: Path, at_least: int, timeout: float = 900) -> int:
+    """Start the evaluation `cmd` (writing to `out`) and SIGKILL its main process once
+    `out/episodes.jsonl` holds `at_least` records, as a crash or an OOM kill would; returns the
+    records it held then. Fails if the run ends before it can be killed."""
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    path = out / "episodes.jsonl"
+    try:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if path.exists() and len(path.read_text().splitlines()) >= at_least:
+                break
+            assert proc.poll() is None, "the run ended before it could be killed"
+            time.sleep(0.05)
+        else:
+            raise AssertionError(f"no {at_least} records within {timeout} s")
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    return len(path.read_text().splitlines())
+
+
+def comparable(run: Path, drop: tuple[str, ...] = ("timing", "slot")) -> list[dict]:
+    """The kept records of a run (the last of each episode) without the fields that may differ
+    between runs that must agree (timing; the slot, with another number of env slots), sorted."""
+    kept: dict[tuple[str, int], dict] = {}
+    for line in (run / "episodes.jsonl").read_text().splitlines():
+        d = json.loads(line)
+        for k in drop:
+            d.pop(k, None)
+        kept[d["task"], d["episode"]] = d
+    return [kept[k] for k in sorted(kept)]

@@ -7,17 +7,14 @@ allows one simulation context per process. The runs are made once per session an
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from arena_eval.results import EPISODES, read_records
-from helpers_isaaclab import EPISODES_PER_TASK, checked, evaluate
+from helpers_isaaclab import EPISODES_PER_TASK, checked, evaluate, kill_after_records
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.isaaclab
@@ -84,17 +81,8 @@ def test_sigkill_mid_run_then_resume_matches_an_unkilled_run(runs, tmp_path):
         sys.executable, str(ROOT / "scripts" / "evaluate.py"), "--suite", "smoke", "--policy", "scripted",
         "--num-envs", "1", "--episodes", str(EPISODES_PER_TASK), "--seed", "7", "--out", str(out), "--no-progress",
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 600
-    path = out / EPISODES
-    while time.time() < deadline:
-        if path.exists() and len(path.read_text().splitlines()) >= 3:
-            break
-        assert proc.poll() is None, "the run ended before it could be killed"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    n_before = len(read_records(path))
+    kill_after_records(cmd, out, 3, timeout=600)
+    n_before = len(read_records(out / EPISODES))
     assert 3 <= n_before < EPISODES_PER_TASK
     checked(evaluate(out, "scripted", 1, "--resume"))
     lines = without_timing(out)

@@ -7,6 +7,12 @@ state terms without an index) come from `obs_shapes` (the `--obs-shape` option),
 policy's own declaration, or, failing those, from the first of our clients to `describe`
 its env: the task is then bound on that request.
 
+Rows of different clients share a policy call when the server batches (server.py). That
+changes no client's actions where the policy is batch invariant: the GR00T adapters are by
+default (each row is computed alone, policies/groot/adapter_base.py), and so are the random
+and zero policies (per-slot draws). A GR00T card with `batch_invariant: false` is not, and the
+served identity says so (`identity`), so a run records it.
+
 Env slots of different clients must not share policy state (random draws per episode seed,
 expert plans), so the server maps each (client id, slot) to a slot of its own ("virtual
 slot") and calls the policy with those. A slot that gets an action without having been
@@ -260,7 +266,7 @@ class PolicyBackend:
         p = self.spec
         first = next(iter(self.served.values())).policy
         ckpt = content_hash(first.checkpoint_files())
-        return {
+        out = {
             "summary": f"policy {p.name!r} (type {p.type}, seed {p.seed}, horizon {p.action_horizon}, "
                        f"checkpoint {ckpt[:12] if ckpt else 'none'})",
             "policy": {"name": p.name, "type": p.type, "action_horizon": p.action_horizon,
@@ -268,6 +274,10 @@ class PolicyBackend:
             "tasks": {name: {"actions": list(st.task.actions), "observations": list(st.task.observations)}
                       for name, st in sorted(self.served.items())},
         }
+        own = first.identity()  # e.g. a GR00T adapter's inference mode (per-row or batched)
+        if own is not None:
+            out["policy_identity"] = own
+        return out
 
     def reset(self, options: dict[str, Any] | None, peer: str) -> dict[str, Any]:
         client = self._client(options, peer)

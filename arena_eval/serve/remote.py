@@ -35,6 +35,11 @@ checkpoint's content hash and each task's keys; a GR00T server, which cannot say
 checkpoint it serves, is identified by its modality config alone. `--resume` refuses a server
 that now serves something else, and so does every call that finds the server restarted (a
 new server id): one line, exit 2, nothing more recorded.
+
+Batch invariance: a call's rows travel in one request. Our server hands them to the served
+adapter, which computes each row alone by default for GR00T (its identity says which), so the
+actions do not depend on which episodes share a call; GR00T's own server runs a request in one
+batched forward, so against it they may, in the last bits or through padded instructions.
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ the first are served by one policy call of up to `max_batch` rows (a larger requ
 alone; `max_batch: 1` turns batching off). The server does not wait for clients that cannot
 send: when every client seen recently already has a request queued, the batch goes at once,
 so a single runner pays no waiting. Everything runs on one thread: requests queue in ZMQ
-while the policy computes.
+while the policy computes. Joining rows of different clients changes none of their actions
+where the policy is batch invariant, as the GR00T adapters are by default (backend.py).
 
 Wire formats (`ServerConfig.wire`): "current" is the above; "n15" speaks GR00T's N1.5-era
 service for its clients: `get_action` data is the observation itself and the reply the

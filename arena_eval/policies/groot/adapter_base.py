@@ -1,23 +1,47 @@
 """What the GR00T adapters of every generation share: card helpers (one-line errors naming the
 card and field), the device and dtype, `bind` (keys and shapes checked against the task before
-the first episode, joint groups mapped through the card), and the per-episode noise seeding.
+the first episode, joint groups mapped through the card), the per-episode noise seeding, and
+the batch-invariant policy call.
 
 `policy.Gr00tPolicy` (N1, N1.5) and `policy_n1x.Gr00tN1xPolicy` (N1.6, N1.7) build on it; each
-sets `spec`, `where`, `tag`, `video`, `state`, `action` (KeySpecs), `noise_mode` and `model`.
+sets `spec`, `where`, `tag`, `video`, `state`, `action` (KeySpecs), `noise_mode`,
+`batch_invariant` and `model`, and provides `_prepare` (a batch's model inputs, checked) and
+`_run` (inputs and noise -> actions).
+
+Batch invariance. An episode's outcome must depend on its seed alone (the harness's design),
+so the actions a row gets must not depend on which other rows share its `get_action` call:
+the runner batches every slot that needs a chunk, a resumed run or another `num_envs` pairs
+episodes differently, and the policy server joins rows of different clients. A batched forward
+breaks that twice: rows whose instructions tokenise to different lengths are left-padded, and
+N1's DiT, N1.5's DiT and vl self-attention and N1.7's vl self-attention attend to the pads
+(action differences of 0.02 to 0.2 for the shipped checkpoints); and with one instruction,
+the products of another batch size round differently in the last bits (a few 1e-7 in the
+actions, from the action head's small-M matmuls: the state token, the time embedding), which
+contact dynamics can grow into another outcome (issue 28 saw an episode drop its box in a
+resumed run and hold it in the unbroken one). Torch's deterministic settings do not remove the
+second: they make a run repeat, not a row's result independent of the batch size. So
+`get_action` computes each row alone (`batch_invariant: true`, the default): the row's inputs,
+its model forward and its decoding are exactly those of a batch of one, bitwise, whatever else
+was asked in the same call. This costs one forward per row (benchmarks/bench_batch_invariance.py;
+the README gives the figures). `batch_invariant: false` in a card turns the single batched
+forward back on for speed; the run identity records which (`identity`), so `--resume` never
+mixes the two. `predict` (the GR00T API, for comparisons with other implementations) stays
+one batched forward, as NVIDIA's is. `noise: per_call` draws one noise tensor for the whole
+batch, so it is not batch invariant whatever this setting says.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import gymnasium as gym
 import numpy as np
 import torch
 
 from ...errors import UserError
-from ...specs import PolicySpec, TaskSpec
+from ...specs import ANNOTATION_KEY, PolicySpec, TaskSpec
 from ..base import Policy
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
@@ -57,6 +81,12 @@ class Gr00tAdapter(Policy):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
             self._err(f"expected a number in (0, 1], got {v!r}", f"params.{name}")
         return float(v)
+
+    def _bool(self, p: dict, name: str, default: bool) -> bool:
+        v = p.get(name, default)
+        if not isinstance(v, bool):
+            self._err(f"expected true or false, got {v!r}", f"params.{name}")
+        return v
 
     def _choice(self, p: dict, name: str, options: tuple[str, ...], default: str) -> str:
         v = p.get(name) or default
@@ -142,3 +172,51 @@ class Gr00tAdapter(Policy):
             g = torch.Generator().manual_seed(self._seed(*(x for r in rows for x in r)))
             return self.model.initial_noise(len(rows), g)
         return torch.cat([self.model.initial_noise(1, torch.Generator().manual_seed(self._seed(*r))) for r in rows])
+
+    # -- the policy call (see "Batch invariance" above)
+
+    def _prepare(self, obs: dict[str, Any]) -> Any:
+        """The model inputs of a batch, checked (a UserError names what is wrong)."""
+        raise NotImplementedError
+
+    def _run(self, prepared: Any, noise: torch.Tensor) -> dict[str, np.ndarray]:
+        """Actions {suite key: float32 [B, horizon, D]} from `_prepare`'s inputs and the noise."""
+        raise NotImplementedError
+
+    def get_action(self, obs: dict[str, Any], slots: np.ndarray) -> dict[str, np.ndarray]:
+        slots = np.asarray(slots)
+        if self.batch_invariant and len(slots) > 1:
+            parts = [self._prepare(row) for row in self._split_rows(obs, len(slots))]
+        else:
+            parts = [self._prepare(obs)]
+        noise = self._noise(slots)  # after every row is checked: a refused call draws nothing
+        if len(parts) == 1:
+            return self._run(parts[0], noise)
+        outs = [self._run(p, noise[i : i + 1]) for i, p in enumerate(parts)]
+        return {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
+
+    def _split_rows(self, obs: dict[str, Any], b: int) -> list[dict[str, Any]]:
+        """One observation per row ([1, ...] arrays, one-string lists). Every key this adapter
+        reads must have one row per slot; keys it does not read pass whole if they have not."""
+        reads = set(self.required_obs()) | {self.annotation_key, ANNOTATION_KEY}
+        for k in reads & set(obs):
+            n = _rows(obs[k])
+            if n is not None and n != b:
+                raise UserError(f"{k} has {n} rows for {b} slots")
+        return [{k: (v[i : i + 1] if _rows(v) == b else v) for k, v in obs.items()} for i in range(b)]
+
+    def identity(self) -> dict[str, Any]:
+        """Part of the run identity: per-row (batch invariant) or batched inference."""
+        mode = "per_row" if self.batch_invariant else "batched"
+        return {
+            "summary": f"policy {self.spec.name!r} (GR00T, {mode.replace('_', '-')} inference)",
+            "inference": mode,
+        }
+
+
+def _rows(v: Any) -> int | None:
+    if isinstance(v, np.ndarray):
+        return v.shape[0] if v.ndim else None
+    if isinstance(v, (list, tuple)):
+        return len(v)
+    return None

@@ -28,6 +28,7 @@ Card (policies/<name>.yaml)::
       state_horizon: 1            # state frames per call
       cpu_threads: null           # torch threads for this process (null: torch's default); on a
                                   # busy CPU, 1 is often much faster than oversubscribed threads
+      batch_invariant: true       # one forward per row (see "Batching" below); false: one batched forward
 
 Lists are accepted for video/state/action when suite and metadata names agree
 (`[state.left_arm]` means `{state.left_arm: left_arm}`).
@@ -41,6 +42,14 @@ index of this call within the episode), so an episode's actions do not depend on
 runs it or what else is in the batch (runs with 1 and N envs draw the same noise); with
 `noise: per_call` one generator seeded by (card seed, every row's episode seed and call index)
 draws one randn(B, ...) for the batch. Noise is drawn in float32 on the CPU, then moved.
+
+Batching. `get_action` runs each row of a call alone (`batch_invariant: true`, the default), so
+a row's actions are bitwise those of a batch of one: in a batched forward, rows with
+instructions of different lengths are left-padded and N1's DiT and N1.5's DiT and vl
+self-attention attend to the pads, and even rows sharing an instruction round differently in
+the last bits with the batch size (adapter_base.py says why that matters and what it costs).
+`batch_invariant: false` batches the rows in one forward (faster; recorded in the run identity).
+`predict` is always one batched forward.
 """
 
 from __future__ import annotations
@@ -78,6 +87,7 @@ PARAMS = (
     "embodiment_id",
     "state_horizon",
     "cpu_threads",
+    "batch_invariant",
 )
 class Gr00tPolicy(Gr00tAdapter):
     def __new__(cls, spec: PolicySpec | None = None) -> Gr00tPolicy:  # None: copy/pickle protocols
@@ -133,6 +143,7 @@ class Gr00tPolicy(Gr00tAdapter):
         self.embodiment_id = self._embodiment_id(p.get("embodiment_id"))
         self.steps = self._int(p, "denoising_steps", head.num_inference_timesteps or 4)
         self.noise_mode = self._choice(p, "noise", ("per_episode", "per_call"), "per_episode")
+        self.batch_invariant = self._bool(p, "batch_invariant", True)
         self.annotation_key = str(p.get("annotation_key") or ANNOTATION_KEY)
         self.device = self._device(spec.device)
         dt = self._choice(p, "dtype", ("auto", *DTYPES), "auto")
@@ -282,9 +293,10 @@ class Gr00tPolicy(Gr00tAdapter):
         pred = self.model.get_action(x, self.processor.image_token_id, self.steps, noise=noise, generator=generator)
         return self.processor.unpack_actions(pred.numpy())
 
-    def get_action(self, obs: dict[str, Any], slots: np.ndarray) -> dict[str, np.ndarray]:
-        x = self.inputs(obs)  # checks the batch before any noise is drawn
-        noise = self._noise(np.asarray(slots))
+    def _prepare(self, obs: dict[str, Any]) -> ModelInputs:
+        return self.inputs(obs)
+
+    def _run(self, x: ModelInputs, noise: torch.Tensor) -> dict[str, np.ndarray]:
         pred = self.model.get_action(x, self.processor.image_token_id, self.steps, noise=noise)
         return self.processor.unpack_actions(pred.numpy())
 

@@ -15,12 +15,17 @@ Card::
       video: {video.ego_view: ego_view}    # suite key -> the checkpoint's modality key
       state: {state.left_arm: left_arm}    # every state key of the modality config
       action: {action.left_arm: left_arm}  # action keys taken from the chunk
-      annotation_key, noise, embodiment_id, dtype, cpu_threads: as for N1.5 (policy.py)
+      annotation_key, noise, embodiment_id, dtype, cpu_threads, batch_invariant: as for N1.5 (policy.py)
 
 Frames of any size are accepted: the processor resizes them as the checkpoint's own does.
 Normalisation, relative actions and horizons come from the checkpoint's processor files.
 Noise is drawn as for N1.5 (per episode and call, float32 on the CPU), with the shape
 [B, action_horizon of the model (40 for N1.7), max_action_dim].
+
+Batching: `get_action` runs each row alone by default (`batch_invariant: true`), as for N1.5
+(adapter_base.py): N1.7's vl self-attention is unmasked, so in a batched forward a left-padded
+row's actions change with the longest instruction beside it; N1.6 masks pads in its DiT, but
+its rows still round differently in the last bits with the batch size. `predict` is batched.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ PARAMS_N1X = (
     "noise",
     "embodiment_id",
     "cpu_threads",
+    "batch_invariant",
 )
 
 
@@ -101,6 +107,7 @@ class Gr00tN1xPolicy(Gr00tAdapter):
         self.embodiment_id = eid
         self.steps = self._int(p, "denoising_steps", self.cfg.num_inference_timesteps)
         self.noise_mode = self._choice(p, "noise", ("per_episode", "per_call"), "per_episode")
+        self.batch_invariant = self._bool(p, "batch_invariant", True)
         self.annotation_key = str(p.get("annotation_key") or ANNOTATION_KEY)
         self.device = self._device(spec.device)
         dt = self._choice(p, "dtype", ("auto", *DTYPES), "auto")
@@ -293,9 +300,11 @@ class Gr00tN1xPolicy(Gr00tAdapter):
         pred = self.model.get_action(x, self.steps, noise=noise, generator=generator)
         return self.decode(pred.numpy(), raw)
 
-    def get_action(self, obs: dict[str, Any], slots: np.ndarray) -> dict[str, np.ndarray]:
-        x, raw = self.inputs(obs)  # checks the batch before any noise is drawn
-        noise = self._noise(np.asarray(slots))
+    def _prepare(self, obs: dict[str, Any]) -> tuple[N1xInputs, dict[str, np.ndarray]]:
+        return self.inputs(obs)
+
+    def _run(self, prepared: tuple[N1xInputs, dict[str, np.ndarray]], noise: torch.Tensor) -> dict[str, np.ndarray]:
+        x, raw = prepared
         return self.decode(self.model.get_action(x, self.steps, noise=noise).numpy(), raw)
 
     def checkpoint_files(self) -> list[str]:
