@@ -31,7 +31,9 @@ import torch  # noqa: E402
 from arena_eval.policies import make_policy  # noqa: E402
 from arena_eval.policies.groot.tiny import TinySpec, tiny_card, write_tiny  # noqa: E402
 from arena_eval.policies.groot.tiny_n1x import write_tiny_n1x  # noqa: E402
-from arena_eval.specs import ANNOTATION_KEY, load_policy, parse_policy  # noqa: E402
+from arena_eval.cards.specs import ANNOTATION_KEY
+from arena_eval.cards.specs import load_policy
+from arena_eval.cards.specs import parse_policy
 
 SPEC = TinySpec(state={"arm": 7, "grip": 1}, action={"arm": 7, "grip": 1}, video={"ego_view": (64, 48)})
 SAME = ["pick up the box"] * 4

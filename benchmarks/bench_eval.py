@@ -24,8 +24,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from arena_eval.errors import UserError, cli_main  # noqa: E402
-from arena_eval.runner import make_plan, run_task  # noqa: E402
-from arena_eval.specs import available_cores, load_policy, load_suite, select_tasks  # noqa: E402
+from arena_eval.run.runner import make_plan
+from arena_eval.run.runner import run_task
+from arena_eval.cards.specs import available_cores
+from arena_eval.cards.specs import load_policy
+from arena_eval.cards.specs import load_suite
+from arena_eval.cards.specs import select_tasks
 
 
 def run_backend(task, policy_spec, plan, backend: str, num_envs: int, seed: int) -> dict:

@@ -36,7 +36,8 @@ from arena_eval.policies.groot.config import N1, N15, PUBLISHED, load_eagle_conf
 from arena_eval.policies.groot.config_n1x import N16, N17  # noqa: E402
 from arena_eval.policies.groot.modeling import Gr00tModel  # noqa: E402
 from arena_eval.policies.groot.tiny import TinySpec, tiny_card, write_tiny  # noqa: E402
-from arena_eval.specs import ANNOTATION_KEY, parse_policy  # noqa: E402
+from arena_eval.cards.specs import ANNOTATION_KEY
+from arena_eval.cards.specs import parse_policy
 
 SPEC = TinySpec(
     state={"left_arm": 7, "right_arm": 7, "waist": 3},

@@ -30,7 +30,9 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from arena_eval.policies.base import Policy  # noqa: E402
-from arena_eval.specs import ANNOTATION_KEY, PolicySpec, parse_suite  # noqa: E402
+from arena_eval.cards.specs import ANNOTATION_KEY
+from arena_eval.cards.specs import PolicySpec
+from arena_eval.cards.specs import parse_suite
 
 HORIZON = 16
 TASK = parse_suite({"name": "bench", "tasks": [{

@@ -313,7 +313,8 @@ def stage_agreement(rec, a, cuda):
 
     from arena_eval.policies import make_policy
     from arena_eval.policies.groot.tiny import tiny_card
-    from arena_eval.specs import ANNOTATION_KEY, parse_policy
+    from arena_eval.cards.specs import ANNOTATION_KEY
+    from arena_eval.cards.specs import parse_policy
 
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
@@ -369,7 +370,7 @@ def stage_latency_compiled(rec, a, cuda):
 def stage_sim_fps(rec, a, cuda):
     import bench_env
 
-    from arena_eval.specs import load_suite
+    from arena_eval.cards.specs import load_suite
 
     z = sizes(a.quick)
     tasks = [load_suite(s).task(t) for s, t in SIM_TASKS]
@@ -399,7 +400,7 @@ def write_suite(path: Path, device: str, entries, backend: str) -> Path:
     """A suite card of the named tasks, copied from their own cards, with the env's device and backend set."""
     import yaml
 
-    from arena_eval.specs import TASKS_DIR
+    from arena_eval.cards.specs import TASKS_DIR
 
     tasks = []
     for suite, name in entries:
@@ -437,7 +438,7 @@ def finish(p: subprocess.Popen, rec: Rec, what: str, run: Path) -> str:
 
 def outcomes(run: Path, task: str, limit: int | None = None) -> dict:
     """episode -> (seed, outcome) of one task of a run directory (whatever it holds so far)."""
-    from arena_eval.results import load_run
+    from arena_eval.records.rundir import load_run
 
     if not (run / "manifest.json").is_file():
         return {}
@@ -473,7 +474,7 @@ def stage_scripted_eval(rec, a, cuda):
 def stage_e2e_camera(rec, a, cuda):
     import yaml
 
-    from arena_eval.specs import POLICIES_DIR
+    from arena_eval.cards.specs import POLICIES_DIR
 
     n, work, task = sizes(a.quick)["episodes"], a.out / "runs", E2E["task"]
     card = yaml.safe_load((POLICIES_DIR / f"{E2E['policy']}.yaml").read_text())

@@ -5,7 +5,7 @@ task or on the suite (one-sided exact tests, Holm-adjusted), 0 otherwise, 2 on a
     python scripts/check_regression.py --baseline results/base --candidate results/new
 
 --sequential: the anytime-valid sequential test on the paired episodes available, in plan
-order (arena_eval.sequential): exit 1 on a regression, 0 on "no regression larger than
+order (arena_eval.stats.sequential): exit 1 on a regression, 0 on "no regression larger than
 --delta" or when the cap is reached undecided, 3 when undecided below the cap (run more
 episodes of the baseline's plan). --out DIR writes gate.md, sequential.json and evidence.png.
 """
@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.sequential:
         if not (0 < args.delta < 1 and 0 < args.power < 1 and args.max_episodes >= 1 and args.batch >= 1):
             ap.error("--delta and --power must be in (0, 1), --max-episodes and --batch >= 1")
-        from arena_eval.seq_gate import check_sequential
-        from arena_eval.sequential import Design
+        from arena_eval.gates.sequential import check_sequential
+        from arena_eval.stats.sequential import Design
 
         design = Design(args.delta, args.alpha, 1 - args.power, args.max_episodes, args.batch)
         code, lines, _ = check_sequential(args.baseline, args.candidate, design, allow_errors=args.allow_errors,
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(lines))
         return code
 
-    from arena_eval.gate import check_regression
+    from arena_eval.gates.fixed import check_regression
 
     code, lines = check_regression(args.baseline, args.candidate, alpha=args.alpha,
                                    allow_errors=args.allow_errors, allow_incomplete=args.allow_incomplete,

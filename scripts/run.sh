@@ -114,7 +114,7 @@ case "$cmd" in
         # The suite's shipped checkpoints (those gated in results/baselines/gate.yaml), each on
         # the tasks it was trained for, as "policy:task,task" (no tasks: the whole suite).
         shipped="$("$VENV/bin/python" -c 'import sys
-from arena_eval.ci_gate import load_entries
+from arena_eval.gates.ci import load_entries
 print(" ".join(e["policy"] + ":" + ",".join(e.get("tasks") or []) for e in load_entries() if e["suite"] == sys.argv[1]))' "$suite")"
         runs=()
         for item in $shipped scripted: random: blind:; do

@@ -6,7 +6,7 @@ import gymnasium as gym
 import numpy as np
 
 from arena_eval.envs.base import StepResult
-from arena_eval.specs import parse_suite
+from arena_eval.cards.specs import parse_suite
 
 FAKE_TASK = {
     "name": "fake",

@@ -6,7 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from arena_eval.results import EPISODES, MANIFEST, EpisodeRecord
+from arena_eval.records.rundir import EPISODES
+
+from arena_eval.records.rundir import MANIFEST
+
+from arena_eval.records.rundir import EpisodeRecord
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MAX_STEPS = 100

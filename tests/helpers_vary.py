@@ -28,9 +28,9 @@ def main(suite: str, task: str, levels: str, backend: str, num_envs: str, seeds:
 def build(suite: str, task: str, level: str, backend: str, num_envs: str, seeds: str, out: str) -> None:
     import dataclasses
 
-    from arena_eval import variation as V
+    from arena_eval.cards import variation as V
     from arena_eval.envs import make_env
-    from arena_eval.specs import load_suite
+    from arena_eval.cards.specs import load_suite
 
     t = load_suite(suite).task(task)
     t = dataclasses.replace(t, env=dataclasses.replace(t.env, backend=backend, num_envs=int(num_envs)))

@@ -1,4 +1,4 @@
-"""The CI gate's sequential entries (arena_eval.ci_gate) with a fake evaluation: a "policy"
+"""The CI gate's sequential entries (arena_eval.gates.ci) with a fake evaluation: a "policy"
 with known success probabilities paired with the baseline's outcomes episode by episode."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import yaml
 
-from arena_eval import ci_gate
-from arena_eval import sequential as sq
+from arena_eval.gates import ci as ci_gate
+from arena_eval.stats import sequential as sq
 from arena_eval.errors import UserError
-from arena_eval.results import load_run
-from arena_eval.runs import load_task_records
+from arena_eval.records.rundir import load_run
+from arena_eval.stats.summary import load_task_records
 from helpers_runs import make_run
 
 ENTRY = {"policy": "p", "suite": "s", "episodes": 96, "seed": 0, "baseline": "base",

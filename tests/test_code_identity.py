@@ -1,4 +1,4 @@
-"""The code identity of a run (arena_eval.code_identity): what it hashes, with and without
+"""The code identity of a run (arena_eval.records.code_identity): what it hashes, with and without
 git, and `--resume` after a real change to a tracked file in a copy of the repository:
 refused (exit 2, one line, nothing written) when committed and when not, and continued with
 `--allow-code-change`, which records the change and marks the summary (issue 28).
@@ -19,11 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from arena_eval import code_identity as ci
+from arena_eval.records import code_identity as ci
 from arena_eval.errors import UserError
-from arena_eval.report import summary_markdown
-from arena_eval.results import EPISODES, MANIFEST, EpisodeRecord
-from arena_eval.runs import summarize
+from arena_eval.reports.run import summary_markdown
+from arena_eval.records.rundir import EPISODES
+from arena_eval.records.rundir import MANIFEST
+from arena_eval.records.rundir import EpisodeRecord
+from arena_eval.stats.summary import summarize
 from helpers_runs import make_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,8 +85,8 @@ def _py(repo: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def _sha(repo: Path) -> str:
-    p = _py(repo, "-c", "from arena_eval.code_identity import code_identity, run_cards; "
-            "from arena_eval.specs import load_policy, load_suite; "
+    p = _py(repo, "-c", "from arena_eval.records.code_identity import code_identity, run_cards; "
+            "from arena_eval.cards.specs import load_policy, load_suite; "
             "print(code_identity(run_cards(load_suite('smoke'), load_policy('scripted')))['sha256'])")
     assert p.returncode == 0, p.stderr
     return p.stdout.strip()

@@ -11,11 +11,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arena_eval.dataset import EpisodeTrace, LeRobotDataset, LeRobotWriter, compute_stats, dataset_layout
+from arena_eval.datasets.lerobot import EpisodeTrace
+
+from arena_eval.datasets.lerobot import LeRobotDataset
+
+from arena_eval.datasets.lerobot import LeRobotWriter
+
+from arena_eval.datasets.lerobot import compute_stats
+
+from arena_eval.datasets.lerobot import dataset_layout
 from arena_eval.errors import UserError
 from arena_eval.policies.base import Policy
-from arena_eval.runner import PlannedEpisode, run_task
-from arena_eval.specs import PolicySpec
+from arena_eval.run.runner import PlannedEpisode
+from arena_eval.run.runner import run_task
+from arena_eval.cards.specs import PolicySpec
 
 from fakes import FakeEnv, fake_task
 
@@ -158,7 +167,7 @@ def test_action_noise_stays_in_bounds_but_never_pulls_the_policy_back():
     beyond them (an expert's elbow past the random policy's +-1.5 rad) is kept as sent."""
     from types import SimpleNamespace
 
-    from arena_eval.record import NoisyActions
+    from arena_eval.datasets.record import NoisyActions
 
     sent = []
     env = SimpleNamespace(step_eval=lambda a: sent.append(a))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from arena_eval import registry
-from arena_eval.specs import load_suite
+from arena_eval.cards.specs import load_suite
 
 GR1_KEYS = {"state.left_arm": 7, "state.right_arm": 7, "state.left_hand": 11, "state.right_hand": 11, "state.waist": 3}
 
@@ -47,7 +47,7 @@ def test_official_dexmg_card_needs_isaac_sim():
 OFFICIAL_PROBE = r"""
 import json
 from arena_eval.envs.isaaclab import import_isaaclab
-from arena_eval.specs import load_suite
+from arena_eval.cards.specs import load_suite
 import_isaaclab()
 import isaaclab_mimic.envs  # noqa: F401  (registers the Mimic ids)
 from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry

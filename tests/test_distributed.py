@@ -11,11 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from arena_eval import distributed as d
+from arena_eval.run import distributed as d
 from arena_eval.errors import UserError
-from arena_eval.results import EpisodeRecord, RunWriter, read_records
-from arena_eval.runner import PlannedEpisode, PolicyUnavailable, SimulatorError, episode_seed
-from arena_eval.specs import POLICIES_DIR, TASKS_DIR, load_policy, load_suite, parse_policy, task_from_card
+from arena_eval.records.rundir import EpisodeRecord
+from arena_eval.records.rundir import RunWriter
+from arena_eval.records.rundir import read_records
+from arena_eval.run.runner import PlannedEpisode
+from arena_eval.run.runner import PolicyUnavailable
+from arena_eval.run.runner import SimulatorError
+from arena_eval.run.runner import episode_seed
+from arena_eval.cards.specs import POLICIES_DIR
+from arena_eval.cards.specs import TASKS_DIR
+from arena_eval.cards.specs import load_policy
+from arena_eval.cards.specs import load_suite
+from arena_eval.cards.specs import parse_policy
+from arena_eval.cards.specs import task_from_card
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -257,6 +267,6 @@ def test_ray_flags_are_checked(tmp_path, args, field):
 
 
 def test_a_local_run_does_not_import_ray():
-    code = "import sys, arena_eval.evaluate, arena_eval.distributed; assert 'ray' not in sys.modules, 'ray imported'"
+    code = "import sys, arena_eval.run.evaluate, arena_eval.run.distributed; assert 'ray' not in sys.modules, 'ray imported'"
     r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr

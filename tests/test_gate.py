@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from arena_eval.gate import check_regression
+from arena_eval.gates.fixed import check_regression
 from helpers_runs import REPO_ROOT, make_run, outcomes
 
 BASE = {"a": outcomes(18, 2), "b": outcomes(15, 5)}

@@ -17,7 +17,9 @@ from arena_eval.policies import make_policy
 from arena_eval.policies.groot.tiny import SMOKE, TinySpec, tiny_card, write_tiny
 from arena_eval.policies.groot.tiny_n1x import write_tiny_n1x
 from arena_eval.serve.backend import PolicyBackend
-from arena_eval.specs import ANNOTATION_KEY, load_suite, parse_policy
+from arena_eval.cards.specs import ANNOTATION_KEY
+from arena_eval.cards.specs import load_suite
+from arena_eval.cards.specs import parse_policy
 
 SPEC = TinySpec(state={"arm": 3, "grip": 1}, action={"arm": 3, "grip": 1}, video={"ego_view": (64, 48)})
 ARCHS = ["n1", "n1.5", "n1.6", "n1.7"]
@@ -191,7 +193,8 @@ def test_the_runner_sends_each_episode_the_same_actions_with_1_and_4_slots(tmp_p
     """The runner batches every slot whose chunk ran out (runner.py); with 4 slots and episodes
     of different lengths, each episode shares its calls with other episodes at other points of
     theirs. Every action each episode is sent equals, bitwise, those it is sent with 1 slot."""
-    from arena_eval.runner import PlannedEpisode, run_task
+    from arena_eval.run.runner import PlannedEpisode
+    from arena_eval.run.runner import run_task
     from fakes import FakeEnv, fake_task
 
     spec = TinySpec(state={"x": 2}, action={"a": 1, "b": 2})

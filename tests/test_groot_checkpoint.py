@@ -19,7 +19,7 @@ from arena_eval.policies.groot.config import N1, N15, PUBLISHED, load_config, lo
 from arena_eval.policies.groot.modeling import Gr00tModel, ModelInputs, build_empty
 from arena_eval.policies.groot.tiny import TinySpec, tiny_card, write_tiny
 from arena_eval.policies.groot.tokenizer import load_tokenizer
-from arena_eval.specs import parse_policy
+from arena_eval.cards.specs import parse_policy
 
 SPEC = TinySpec(state={"arm": 3, "grip": 1}, action={"arm": 3, "grip": 1}, video={"ego_view": (40, 30)})
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from arena_eval.results import EPISODES, read_records
+from arena_eval.records.rundir import EPISODES
+
+from arena_eval.records.rundir import read_records
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.isaaclab

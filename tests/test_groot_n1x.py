@@ -20,7 +20,8 @@ from arena_eval.policies.groot.images_n1x import area_resize, eagle3_pixels, eva
 from arena_eval.policies.groot.modeling_n1x import Gr00tN1xModel
 from arena_eval.policies.groot.tiny import TinySpec, tiny_card
 from arena_eval.policies.groot.tiny_n1x import write_tiny_n1x
-from arena_eval.specs import ANNOTATION_KEY, parse_policy
+from arena_eval.cards.specs import ANNOTATION_KEY
+from arena_eval.cards.specs import parse_policy
 
 SPEC = TinySpec(
     state={"left_arm": 7, "waist": 3},
@@ -488,7 +489,7 @@ def test_joint_groups_of_another_size_map_through_the_card(written, tmp_path, ar
     import gymnasium as gym
 
     from arena_eval.policies.groot.tiny import write_tiny
-    from arena_eval.specs import TaskSpec
+    from arena_eval.cards.specs import TaskSpec
 
     base = written.get(arch)
     if base is None:  # N1.5 in the same spec

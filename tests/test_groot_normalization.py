@@ -27,7 +27,8 @@ from arena_eval.policies.groot.state_action_n1x import (
 )
 from arena_eval.policies.groot.tiny import TinySpec, tiny_card
 from arena_eval.policies.groot.tiny_n1x import write_tiny_n1x
-from arena_eval.specs import ANNOTATION_KEY, parse_policy
+from arena_eval.cards.specs import ANNOTATION_KEY
+from arena_eval.cards.specs import parse_policy
 
 ST = {"min": [-1.0], "max": [3.0], "q01": [0.0], "q99": [2.0], "mean": [1.0], "std": [2.0]}
 FLAT = {"min": [1.0], "max": [1.0 + 1e-9], "q01": [1.0], "q99": [1.0], "mean": [1.0], "std": [0.0]}

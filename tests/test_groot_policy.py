@@ -20,7 +20,10 @@ from arena_eval.policies import make_policy
 from arena_eval.policies.groot.policy import PARAMS
 from arena_eval.policies.groot.tiny import SMOKE, TinySpec, tiny_card, write_tiny
 from arena_eval.policies.groot.tiny_cli import main as tiny_main
-from arena_eval.specs import ANNOTATION_KEY, load_policy, load_suite, parse_policy
+from arena_eval.cards.specs import ANNOTATION_KEY
+from arena_eval.cards.specs import load_policy
+from arena_eval.cards.specs import load_suite
+from arena_eval.cards.specs import parse_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 CAM = TinySpec(state={"arm": 3, "grip": 1}, action={"arm": 3, "grip": 1}, video={"ego_view": (40, 30)})

@@ -19,7 +19,7 @@ from arena_eval.policies.groot.processor import (
     unnormalize,
 )
 from arena_eval.policies.groot.tiny import TinySpec, tiny_card, write_tiny
-from arena_eval.specs import parse_policy
+from arena_eval.cards.specs import parse_policy
 
 SPEC = TinySpec(
     state={"arm": 3, "grip": 1}, action={"arm": 3, "grip": 1}, video={"ego_view": (40, 30), "wrist": (40, 30)}
@@ -243,11 +243,12 @@ def _bad(obs: dict, how: str) -> dict:
     "how, fragment",
     [
         ("float_image", "video.ego_view must be a uint8 array"),
-        ("image_rank", "video.ego_view has shape (2, 30, 40, 3); the checkpoint's 'ego_view' needs [B, T, H, W, 3]"),
-        ("state_dim", "state.arm has shape (2, 1, 5); the checkpoint's 'arm' needs [B, 1, 3]"),
+        # rows are checked one by one (batch-invariant inference): the shapes are a row's
+        ("image_rank", "video.ego_view has shape (1, 30, 40, 3); the checkpoint's 'ego_view' needs [B, T, H, W, 3]"),
+        ("state_dim", "state.arm has shape (1, 1, 5); the checkpoint's 'arm' needs [B, 1, 3]"),
         ("missing_state", "observation lacks state.grip"),
         ("no_text", "annotation.human.task_description must be a list of strings"),
-        ("batch", "batch sizes disagree"),
+        ("batch", "state.arm has 3 rows for 2 slots"),
     ],
 )
 def test_bad_observation(tiny_dirs, tmp_path, how, fragment):

@@ -12,11 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arena_eval.dataset import LeRobotDataset, LeRobotWriter
-from arena_eval.open_loop import evaluate_open_loop
+from arena_eval.datasets.lerobot import LeRobotDataset
+
+from arena_eval.datasets.lerobot import LeRobotWriter
+from arena_eval.datasets.open_loop import evaluate_open_loop
 from arena_eval.policies import make_policy
 from arena_eval.policies.groot.train import train
-from arena_eval.specs import load_policy
+from arena_eval.cards.specs import load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -176,7 +178,7 @@ def test_one_checkpoint_on_two_tasks_reads_the_instruction(two_tasks, tmp_path):
 
 
 def rollout_one(policy, ep):
-    from arena_eval.open_loop import rollout
+    from arena_eval.datasets.open_loop import rollout
 
     return rollout(policy, ep, seed=0)["action.a"]
 

@@ -12,11 +12,11 @@ PKG = Path(__file__).resolve().parents[1] / "arena_eval"
 FORBIDDEN = [
     ("arena_eval.policies", "arena_eval.envs"),
     ("arena_eval.envs", "arena_eval.policies"),
-    ("arena_eval.report", "arena_eval.envs"),
-    ("arena_eval.report", "arena_eval.policies"),
-    ("arena_eval.report", "arena_eval.runner"),
-    ("arena_eval.stats", "arena_eval.runner"),
-    ("arena_eval.runner", "arena_eval.report"),
+    ("arena_eval.reports.run", "arena_eval.envs"),
+    ("arena_eval.reports.run", "arena_eval.policies"),
+    ("arena_eval.reports.run", "arena_eval.run.runner"),
+    ("arena_eval.stats.rates", "arena_eval.run.runner"),
+    ("arena_eval.run.runner", "arena_eval.reports.run"),
 ]
 
 
@@ -91,7 +91,7 @@ def inside(mod: str, pkg: str) -> bool:
 
 def test_the_graph_is_built_from_the_source():
     edges = graph()
-    assert "arena_eval.envs.isaaclab" in edges["arena_eval.evaluate"] or "arena_eval.envs" in edges["arena_eval.evaluate"]
+    assert "arena_eval.envs.isaaclab" in edges["arena_eval.run.evaluate"] or "arena_eval.envs" in edges["arena_eval.run.evaluate"]
     assert "arena_eval.registry" in edges["arena_eval.policies.simple"]
     assert cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]  # the detector detects
 

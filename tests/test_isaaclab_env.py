@@ -12,7 +12,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from arena_eval.specs import load_suite, override
+from arena_eval.cards.specs import load_suite
+
+from arena_eval.cards.specs import override
 
 pytestmark = pytest.mark.isaaclab
 

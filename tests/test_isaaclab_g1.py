@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from arena_eval.results import EPISODES, read_records
+from arena_eval.records.rundir import EPISODES
+
+from arena_eval.records.rundir import read_records
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.isaaclab
@@ -86,7 +88,8 @@ import json, sys
 import numpy as np
 from arena_eval.envs import make_env
 from arena_eval.envs.tasks.g1.planner import ready_targets
-from arena_eval.specs import load_suite, override
+from arena_eval.cards.specs import load_suite
+from arena_eval.cards.specs import override
 
 task = override(load_suite("g1"), num_envs=3, backend="isaaclab").task("g1_pick_place")  # reads the scene in-process
 env = make_env(task)

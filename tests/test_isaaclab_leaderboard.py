@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from arena_eval.leaderboard import build
-from arena_eval.leaderboard_report import write
+from arena_eval.stats.leaderboard import build
+from arena_eval.reports.leaderboard import write
 from helpers_browser import dump_dom, rendered_plots, screenshot
 from test_shipped_checkpoint import degrade
 

@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from arena_eval.results import EPISODES, read_records
+from arena_eval.records.rundir import EPISODES
+
+from arena_eval.records.rundir import read_records
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.isaaclab

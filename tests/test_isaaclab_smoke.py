@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from arena_eval.results import EPISODES, read_records
+from arena_eval.records.rundir import EPISODES
+
+from arena_eval.records.rundir import read_records
 from helpers_isaaclab import EPISODES_PER_TASK, checked, evaluate, kill_after_records
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from arena_eval.results import EPISODES as RECORDS, read_records
+from arena_eval.records.rundir import EPISODES as RECORDS
+
+from arena_eval.records.rundir import read_records
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.isaaclab

@@ -129,8 +129,8 @@ def test_every_level_gives_the_same_world_in_another_process_with_other_num_envs
 
 @pytest.mark.parametrize("level", LEVELS[1:])
 def test_every_scene_axis_level_changes_the_frame_or_the_state(worlds, level):
-    from arena_eval import variation as V
-    from arena_eval.specs import load_suite
+    from arena_eval.cards import variation as V
+    from arena_eval.cards.specs import load_suite
 
     kind = V.task_axes(load_suite("g1").task("g1_lift"))[level.split("=")[0]].kind
     nominal, varied = worlds["levels_inproc1"][0], worlds["levels_inproc1"][LEVELS.index(level)]

@@ -28,7 +28,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arena_eval.results import EPISODES, read_records
+from arena_eval.records.rundir import EPISODES
+
+from arena_eval.records.rundir import read_records
 from helpers_isaaclab import comparable, kill_after_records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,7 +105,7 @@ def record(out: Path, every_step: bool) -> Path:
 
 
 def test_recorded_datasets_are_the_same_with_rendering_at_every_step(tmp_path):
-    from arena_eval.dataset import LeRobotDataset
+    from arena_eval.datasets.lerobot import LeRobotDataset
 
     a, b = LeRobotDataset(record(tmp_path / "every", True)), LeRobotDataset(record(tmp_path / "on-demand", False))
     assert len(a) == len(b) == 1 and a.episodes == b.episodes and a.info == b.info

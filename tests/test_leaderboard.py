@@ -1,4 +1,4 @@
-"""Leaderboard (arena_eval.leaderboard, scripts/leaderboard.py) on synthetic run dirs."""
+"""Leaderboard (arena_eval.stats.leaderboard, scripts/leaderboard.py) on synthetic run dirs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from arena_eval.errors import UserError
-from arena_eval.leaderboard import build, rank_intervals
+from arena_eval.stats.leaderboard import build
+from arena_eval.stats.leaderboard import rank_intervals
 from helpers_runs import REPO_ROOT, make_run, outcomes
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from arena_eval.leaderboard import build
-from arena_eval.leaderboard_report import write
+from arena_eval.stats.leaderboard import build
+from arena_eval.reports.leaderboard import write
 from helpers_browser import dump_dom, rendered_plots, screenshot
 from helpers_runs import REPO_ROOT, make_run, outcomes
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from arena_eval.media import MediaRecorder
+from arena_eval.run.media import MediaRecorder
 
 
 def frames(n_slots, value):

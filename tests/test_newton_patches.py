@@ -48,7 +48,7 @@ PROBE = r"""
 import dataclasses, json, sys
 import numpy as np
 from arena_eval.envs import make_env
-from arena_eval.specs import load_suite
+from arena_eval.cards.specs import load_suite
 
 suite, name, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
 task = load_suite(suite).task(name)

@@ -11,12 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arena_eval import outcomes, stats
+from arena_eval import outcomes
+
+from arena_eval.stats import rates as stats
 from arena_eval.envs.base import StepResult
 from arena_eval.errors import UserError
-from arena_eval.runner import PlannedEpisode, run_task
-from arena_eval.runs import compare_table
-from arena_eval.specs import PolicySpec, parse_suite, task_from_card
+from arena_eval.run.runner import PlannedEpisode
+from arena_eval.run.runner import run_task
+from arena_eval.stats.summary import compare_table
+from arena_eval.cards.specs import PolicySpec
+from arena_eval.cards.specs import parse_suite
+from arena_eval.cards.specs import task_from_card
 from arena_eval.policies.base import Policy
 
 from fakes import FakeEnv, fake_task

@@ -10,7 +10,11 @@ import pytest
 from scipy import stats as sps
 
 from arena_eval.errors import UserError
-from arena_eval.published import BINOMIAL, BOSCHLOO, compare_published, parse, published_test
+from arena_eval.stats.published import BINOMIAL
+from arena_eval.stats.published import BOSCHLOO
+from arena_eval.stats.published import compare_published
+from arena_eval.stats.published import parse
+from arena_eval.stats.published import published_test
 from helpers_runs import REPO_ROOT, make_run, outcomes
 
 

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from arena_eval.results import EPISODES, MANIFEST
+from arena_eval.records.rundir import EPISODES
+
+from arena_eval.records.rundir import MANIFEST
 from helpers_isaaclab import EPISODES_PER_TASK, checked, evaluate
 
 pytestmark = pytest.mark.isaaclab

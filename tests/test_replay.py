@@ -7,11 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from arena_eval.dataset import LeRobotWriter
+from arena_eval.datasets.lerobot import LeRobotWriter
 from arena_eval.errors import UserError
 from arena_eval.policies import make_policy
-from arena_eval.runner import PlannedEpisode, run_task
-from arena_eval.specs import parse_policy
+from arena_eval.run.runner import PlannedEpisode
+from arena_eval.run.runner import run_task
+from arena_eval.cards.specs import parse_policy
 
 from fakes import FakeEnv, fake_task
 
@@ -85,7 +86,8 @@ class CountingExpert:
 
 
 def test_blind_replays_the_experts_first_planned_episode_on_every_seed(monkeypatch):
-    from arena_eval import registry, runner
+    from arena_eval import registry
+    from arena_eval.run import runner
 
     monkeypatch.setattr(registry, "expert_names", lambda: {"counting": "test_replay:CountingExpert"})
     task = fake_task(expert="counting")

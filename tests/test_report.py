@@ -11,7 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from arena_eval import compare_report, report, stats
+from arena_eval.reports import compare as compare_report
+
+from arena_eval.reports import run as report
+
+from arena_eval.stats import rates as stats
 from arena_eval.errors import UserError
 from helpers_runs import DEFAULT_TIMING, make_run, outcomes
 

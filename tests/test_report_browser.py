@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from arena_eval import report
+from arena_eval.reports import run as report
 from helpers_browser import dump_dom, rendered_plots, screenshot
 from helpers_runs import DEFAULT_TIMING, REPO_ROOT, make_run, outcomes
 

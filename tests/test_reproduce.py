@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from arena_eval.ci_gate import load_entries
+from arena_eval.gates.ci import load_entries
 from arena_eval.errors import UserError
-from arena_eval.reproduce import CHECKPOINTS, commands, load_recipe
-from arena_eval.specs import load_policy, load_suite
+from arena_eval.datasets.reproduce import CHECKPOINTS
+from arena_eval.datasets.reproduce import commands
+from arena_eval.datasets.reproduce import load_recipe
+from arena_eval.cards.specs import load_policy
+from arena_eval.cards.specs import load_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,13 @@ import sys
 import pytest
 
 from arena_eval.errors import UserError
-from arena_eval.results import EPISODES, MANIFEST, EpisodeRecord, RunWriter, load_run, read_records, write_json_atomic
+from arena_eval.records.rundir import EPISODES
+from arena_eval.records.rundir import MANIFEST
+from arena_eval.records.rundir import EpisodeRecord
+from arena_eval.records.rundir import RunWriter
+from arena_eval.records.rundir import load_run
+from arena_eval.records.rundir import read_records
+from arena_eval.records.rundir import write_json_atomic
 from helpers_runs import REPO_ROOT, make_run
 
 
@@ -57,7 +63,7 @@ def test_atomic_json(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
-# -- what every reader of a run checks (arena_eval.run_checks through results.load_run)
+# -- what every reader of a run checks (arena_eval.records.checks through results.load_run)
 
 
 def _lines(run):

@@ -7,7 +7,7 @@ import numpy as np
 from arena_eval import registry
 from arena_eval.envs.tasks.robocasa import kitchen
 from arena_eval.envs.tasks.robocasa import layout as L
-from arena_eval.specs import load_suite
+from arena_eval.cards.specs import load_suite
 
 
 def test_card_names_registered_samplers_and_experts():

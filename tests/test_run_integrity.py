@@ -22,10 +22,18 @@ import pytest
 
 from arena_eval.errors import UserError
 from arena_eval.policies.base import Policy
-from arena_eval.results import EPISODES, LOCK, EpisodeRecord, RunLock, RunWriter, dedupe, finished, read_records
-from arena_eval.runner import PlannedEpisode, run_task
-from arena_eval.specs import PolicySpec
-from arena_eval.stats import summarize_records
+from arena_eval.records.rundir import EPISODES
+from arena_eval.records.rundir import LOCK
+from arena_eval.records.rundir import EpisodeRecord
+from arena_eval.records.rundir import RunLock
+from arena_eval.records.rundir import RunWriter
+from arena_eval.records.rundir import dedupe
+from arena_eval.records.rundir import finished
+from arena_eval.records.rundir import read_records
+from arena_eval.run.runner import PlannedEpisode
+from arena_eval.run.runner import run_task
+from arena_eval.cards.specs import PolicySpec
+from arena_eval.stats.rates import summarize_records
 
 from fakes import FakeEnv, fake_task
 from test_cli import assert_user_error, evaluate
@@ -98,7 +106,7 @@ def test_the_run_lock_admits_one_holder_and_names_it(tmp_path):
 
 def test_a_dead_holders_lock_is_taken_over(tmp_path):
     out = tmp_path / "run"
-    code = (f"import sys, time; sys.path.insert(0, {str(ROOT)!r}); from arena_eval.results import RunLock; "
+    code = (f"import sys, time; sys.path.insert(0, {str(ROOT)!r}); from arena_eval.records.rundir import RunLock; "
             f"lock = RunLock({str(out)!r}).acquire(); print('held', flush=True); time.sleep(60)")
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
@@ -242,8 +250,8 @@ def test_resume_keeps_a_run_that_a_user_error_stops(tmp_path):
 
 
 def test_a_ray_worker_whose_policy_is_not_the_runs_stops_before_its_simulator():
-    from arena_eval import distributed as d
-    from arena_eval.specs import load_policy
+    from arena_eval.run import distributed as d
+    from arena_eval.cards.specs import load_policy
 
     task = fake_task()
     job = d.Job.of([task], load_policy("scripted"), 0, 0, {"summary": "policy 'other' (type random)"})
@@ -259,7 +267,7 @@ def dataclass_dict(obj):
 
 
 def test_a_resumed_plan_may_grow_but_never_shrink_or_change():
-    from arena_eval.evaluate import _extends
+    from arena_eval.run.evaluate import _extends
 
     def ident(n, seed=0, cfg=None):
         return {"suite": {"name": "s", "tasks": [{"name": "t", "episodes": n, "cfg": cfg}]},
@@ -274,7 +282,7 @@ def test_a_resumed_plan_may_grow_but_never_shrink_or_change():
 
 
 def test_worker_runs_resume_with_another_number_of_slots():
-    from arena_eval.evaluate import _identity
+    from arena_eval.run.evaluate import _identity
 
     def manifest(backend, n):
         return {"suite": {"tasks": [{"name": "t", "env": {"backend": backend, "num_envs": n}}]}, "num_envs": {"t": n},
@@ -291,10 +299,14 @@ def _recorded_smoke_run(out: Path, code_edit) -> None:
     """The run dir `evaluate.py --suite smoke --policy scripted --episodes 4 --seed 0` leaves
     (its manifest as evaluate builds it, 4 planned records), without the simulator; then
     `code_edit` changes the code it records, as a code change after the run would."""
-    from arena_eval.evaluate import EvalConfig, build_manifest, prepare_run_dir
+    from arena_eval.run.evaluate import EvalConfig
+    from arena_eval.run.evaluate import build_manifest
+    from arena_eval.run.evaluate import prepare_run_dir
     from arena_eval.policies import make_policy
-    from arena_eval.runner import make_plan
-    from arena_eval.specs import load_policy, load_suite, override
+    from arena_eval.run.runner import make_plan
+    from arena_eval.cards.specs import load_policy
+    from arena_eval.cards.specs import load_suite
+    from arena_eval.cards.specs import override
 
     cfg = EvalConfig(suite=override(load_suite("smoke"), episodes=4), policy=load_policy("scripted"), seed=0, out=out)
     plan, policy = make_plan(cfg.suite, 0), make_policy(cfg.policy)

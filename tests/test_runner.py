@@ -7,8 +7,13 @@ import pytest
 
 from arena_eval.errors import UserError
 from arena_eval.policies.base import Policy
-from arena_eval.runner import PlannedEpisode, SimulatorError, episode_seed, make_plan, run_task
-from arena_eval.specs import PolicySpec, parse_suite
+from arena_eval.run.runner import PlannedEpisode
+from arena_eval.run.runner import SimulatorError
+from arena_eval.run.runner import episode_seed
+from arena_eval.run.runner import make_plan
+from arena_eval.run.runner import run_task
+from arena_eval.cards.specs import PolicySpec
+from arena_eval.cards.specs import parse_suite
 
 from fakes import FakeEnv, fake_task
 

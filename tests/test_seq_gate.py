@@ -1,4 +1,4 @@
-"""The sequential gate on run directories (arena_eval.seq_gate, check_regression.py --sequential):
+"""The sequential gate on run directories (arena_eval.gates.sequential, check_regression.py --sequential):
 runs with known success probabilities, written as synthetic run dirs."""
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arena_eval import sequential as sq
+from arena_eval.stats import sequential as sq
 from arena_eval.errors import UserError
-from arena_eval.seq_gate import EXIT_MORE, check_sequential
+from arena_eval.gates.sequential import EXIT_MORE
+from arena_eval.gates.sequential import check_sequential
 from helpers_runs import REPO_ROOT, make_run
 
 DESIGN = sq.Design(delta=0.25, max_episodes=96, batch=8)

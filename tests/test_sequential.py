@@ -1,4 +1,4 @@
-"""The sequential gate's statistics (arena_eval.sequential) on simulated paired runs with
+"""The sequential gate's statistics (arena_eval.stats.sequential) on simulated paired runs with
 known success probabilities."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from arena_eval import sequential as sq
-from arena_eval import stats
+from arena_eval.stats import sequential as sq
+from arena_eval.stats import rates as stats
 
 
 def fake_pairs(rng: np.random.Generator, base_rate: float, drop: float, rho: float, n: int) -> list[int]:
@@ -169,7 +169,7 @@ def test_printed_and_required_power_is_a_direct_monte_carlo_of_run_gate(rates: l
     required_cap gives are those of run_gate's test (thresholds at m / alpha, the suite
     row). With 1 / alpha, as before, the kitchen's tasks at cap 64 printed 70% and 83%
     against 58% and 80%, and the three tasks' first 69% against 52%: this fails then."""
-    from arena_eval.seq_gate import simulated_power
+    from arena_eval.gates.sequential import simulated_power
 
     required = cap is None
     if required:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from arena_eval.results import EPISODES
+from arena_eval.records.rundir import EPISODES
 
 ROOT = Path(__file__).resolve().parents[1]
 EPISODES_PER_TASK, NUM_ENVS, SEED = 4, 2, 5  # two rounds of two 200-step episodes

@@ -19,7 +19,10 @@ from arena_eval.serve.backend import PolicyBackend
 from arena_eval.serve.client import PolicyClient
 from arena_eval.serve.remote import RemotePolicy
 from arena_eval.serve.server import PolicyServer, ServerConfig
-from arena_eval.specs import ANNOTATION_KEY, PolicySpec, load_policy, load_suite
+from arena_eval.cards.specs import ANNOTATION_KEY
+from arena_eval.cards.specs import PolicySpec
+from arena_eval.cards.specs import load_policy
+from arena_eval.cards.specs import load_suite
 
 SMOKE = load_suite("smoke").task("cartpole_balance")
 STATE_KEYS = ["state.cart", "state.cart_vel", "state.pole", "state.pole_vel"]

@@ -20,12 +20,18 @@ import zmq
 from arena_eval.errors import UserError
 from arena_eval.policies.base import Policy
 from arena_eval.policies.simple import RandomPolicy
-from arena_eval.runner import PlannedEpisode, PolicyUnavailable, run_task
+from arena_eval.run.runner import PlannedEpisode
+from arena_eval.run.runner import PolicyUnavailable
+from arena_eval.run.runner import run_task
 from arena_eval.serve.backend import PolicyBackend, ServedTask, task_spaces
 from arena_eval.serve.client import PolicyClient, ServerError, ServerUnreachable
 from arena_eval.serve.remote import RemotePolicy, RemotePolicyGone
 from arena_eval.serve.server import PolicyServer, ServerConfig
-from arena_eval.specs import ANNOTATION_KEY, ActionSlot, PolicySpec, load_policy, load_suite
+from arena_eval.cards.specs import ANNOTATION_KEY
+from arena_eval.cards.specs import ActionSlot
+from arena_eval.cards.specs import PolicySpec
+from arena_eval.cards.specs import load_policy
+from arena_eval.cards.specs import load_suite
 
 from fakes import FakeEnv, fake_task
 

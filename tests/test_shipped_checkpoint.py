@@ -18,9 +18,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from arena_eval.ci_gate import GATE_FILE, evaluate_command, load_entries
-from arena_eval.results import load_run
-from arena_eval.specs import load_policy
+from arena_eval.gates.ci import GATE_FILE
+
+from arena_eval.gates.ci import evaluate_command
+
+from arena_eval.gates.ci import load_entries
+from arena_eval.records.rundir import load_run
+from arena_eval.cards.specs import load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTRIES = load_entries()

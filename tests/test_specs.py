@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from arena_eval.errors import UserError
-from arena_eval.specs import (
+from arena_eval.cards.specs import (
     POLICIES_DIR,
     TASKS_DIR,
     load_policy,

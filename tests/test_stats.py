@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from arena_eval import stats
-from arena_eval.results import EpisodeRecord
+from arena_eval.stats import rates as stats
+from arena_eval.records.rundir import EpisodeRecord
 
 
 def recs(task: str, codes: str) -> list[EpisodeRecord]:

@@ -14,11 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arena_eval import variation as V
+from arena_eval.cards import variation as V
 from arena_eval.errors import UserError
-from arena_eval.results import EpisodeRecord
-from arena_eval.runner import make_plan
-from arena_eval.specs import load_suite, parse_suite, task_from_card
+from arena_eval.records.rundir import EpisodeRecord
+from arena_eval.run.runner import make_plan
+from arena_eval.cards.specs import load_suite
+from arena_eval.cards.specs import parse_suite
+from arena_eval.cards.specs import task_from_card
 
 ROOT = Path(__file__).resolve().parents[1]
 EMBEDDED = {"g1": 3, "dexmg": 3, "robocasa": 6}
@@ -198,8 +200,9 @@ def test_runner_applies_policy_side_levels_and_records_the_level():
     from fakes import FakeEnv, fake_task
 
     from arena_eval.policies.base import Policy
-    from arena_eval.runner import PlannedEpisode, run_task
-    from arena_eval.specs import PolicySpec
+    from arena_eval.run.runner import PlannedEpisode
+    from arena_eval.run.runner import run_task
+    from arena_eval.cards.specs import PolicySpec
 
     class Echo(Policy):
         def __init__(self):
@@ -254,7 +257,9 @@ def _rec(task, ep, ok, level=None):
 
 
 def test_sweep_table_pairs_levels_with_nominal_by_episode(tmp_path):
-    from arena_eval.sweep_report import plot_sensitivity, sweep_frame, sweep_markdown
+    from arena_eval.reports.sweep import plot_sensitivity
+    from arena_eval.reports.sweep import sweep_frame
+    from arena_eval.reports.sweep import sweep_markdown
 
     nominal = [True] * 10
     dim = [False] * 8 + [True] * 2  # 8 discordant: nominal-only successes
@@ -280,7 +285,7 @@ def test_sweep_table_pairs_levels_with_nominal_by_episode(tmp_path):
 
 
 def test_resume_identity_includes_applied_levels_but_not_the_cards_offer():
-    from arena_eval.evaluate import _identity
+    from arena_eval.run.evaluate import _identity
 
     t = g1_lift()
     old = dataclasses.replace(t, variations={})  # a run recorded before cards listed axes
@@ -297,8 +302,8 @@ def test_resume_identity_includes_applied_levels_but_not_the_cards_offer():
 def test_report_and_compare_show_the_sweep(tmp_path):
     from helpers_runs import make_run
 
-    from arena_eval.compare_report import compare_runs
-    from arena_eval.report import write_reports
+    from arena_eval.reports.compare import compare_runs
+    from arena_eval.reports.run import write_reports
 
     run = make_run(tmp_path, "sweep", {"t": "S" * 10, "t@lighting=dim": "F" * 8 + "SS", "t@camera=left": "S" * 9 + "F"})
     m = json.loads((run / "manifest.json").read_text())
@@ -349,7 +354,7 @@ def test_instruction_levels_give_another_task_of_the_suite_its_own_words():
 
 
 def test_ablations_blank_the_frames_and_swap_the_instruction_the_policy_sees():
-    from arena_eval.specs import ANNOTATION_KEY
+    from arena_eval.cards.specs import ANNOTATION_KEY
 
     batch = {"video.cam": np.full((2, 1, 4, 4, 3), 200, np.uint8), "state.arm": np.ones((2, 1, 3), np.float32),
              ANNOTATION_KEY: ["open the drawer"] * 2}

@@ -10,8 +10,9 @@ import pytest
 from arena_eval.envs.workers import WorkerVectorEnv
 from arena_eval.errors import UserError
 from arena_eval.policies.base import Policy
-from arena_eval.runner import PlannedEpisode, run_task
-from arena_eval.specs import PolicySpec
+from arena_eval.run.runner import PlannedEpisode
+from arena_eval.run.runner import run_task
+from arena_eval.cards.specs import PolicySpec
 from fake_worlds import episode_length, fake_worker
 from fakes import fake_task
 

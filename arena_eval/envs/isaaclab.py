@@ -36,7 +36,7 @@ import gymnasium as gym
 import numpy as np
 
 from ..errors import UserError
-from ..specs import TaskSpec
+from ..cards.specs import TaskSpec
 from .. import registry
 from ..outcomes import SOLVED_AT_RESET
 from .assets import ensure_asset_root
@@ -45,7 +45,7 @@ from .definition import definition
 from .hygiene import ResetCheck
 from .probes import Probes
 from .vary_env import apply_variation, quat_mul, yaw_quat
-from ..variation import perturb_start
+from ..cards.variation import perturb_start
 
 _APP = None  # Isaac Sim app launcher, started at most once per process
 

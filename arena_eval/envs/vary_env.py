@@ -1,4 +1,4 @@
-"""Env-side variation levels (see `arena_eval.variation`): the level's cfg overrides and
+"""Env-side variation levels (see `arena_eval.cards.variation`): the level's cfg overrides and
 distractor parts, applied to the env cfg before the env is built, by the in-process adapter
 and so in every worker process alike (a worker builds its env from the same task)."""
 

@@ -47,7 +47,7 @@ MUJOCO_CPU = "sim.physics.solver_cfg.use_mujoco_cpu"
 DEFAULT_TIMEOUT = 600.0  # seconds one reply may take (env creation included)
 
 
-from ..specs import available_cores  # noqa: E402  (one definition: cards say num_envs: auto)
+from ..cards.specs import available_cores  # noqa: E402  (one definition: cards say num_envs: auto)
 
 
 def _peak_rss_mb() -> float:

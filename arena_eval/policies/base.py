@@ -20,7 +20,8 @@ import gymnasium as gym
 import numpy as np
 
 from ..errors import UserError
-from ..specs import PolicySpec, TaskSpec
+from ..cards.specs import PolicySpec
+from ..cards.specs import TaskSpec
 
 
 class Policy(abc.ABC):
@@ -76,7 +77,7 @@ def make_policy(spec: PolicySpec) -> Policy:
     """Build the adapter a policy card names; adapters are imported only when used."""
     import importlib
 
-    from ..specs import POLICY_ADAPTERS
+    from ..cards.specs import POLICY_ADAPTERS
 
     module, _, cls = POLICY_ADAPTERS[spec.type].partition(":")
     return getattr(importlib.import_module(module), cls)(spec)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
-from ..specs import TaskSpec
+from ..cards.specs import TaskSpec
 from .base import Policy
 
 MATCHES = ("seed", "first")
@@ -80,7 +80,7 @@ class ReplayPolicy(Policy):
                         f"{self.root})", where=self.spec.source, field="params.dataset")
 
     def bind(self, task: TaskSpec, obs_space, act_space) -> None:
-        from ..dataset import LeRobotDataset
+        from ..datasets.lerobot import LeRobotDataset
 
         super().bind(task, obs_space, act_space)
         ds = LeRobotDataset(self._dataset_dir(task))

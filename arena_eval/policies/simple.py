@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
-from ..specs import TaskSpec
+from ..cards.specs import TaskSpec
 from .. import registry
 from .base import Policy
 

@@ -29,9 +29,11 @@ import gymnasium as gym
 import numpy as np
 
 from ..errors import UserError
-from ..fingerprint import content_hash
+from ..records.fingerprint import content_hash
 from ..policies.base import Policy, make_policy
-from ..specs import ANNOTATION_KEY, PolicySpec, TaskSpec
+from ..cards.specs import ANNOTATION_KEY
+from ..cards.specs import PolicySpec
+from ..cards.specs import TaskSpec
 from .server import Prepared, RequestError
 from .wire import ModalityConfig, one_line
 

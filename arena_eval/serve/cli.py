@@ -32,7 +32,9 @@ def _loopback(host: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..specs import load_policy, load_suite, select_tasks
+    from ..cards.specs import load_policy
+    from ..cards.specs import load_suite
+    from ..cards.specs import select_tasks
 
     p = argparse.ArgumentParser(
         prog="serve_policy.py",

@@ -54,8 +54,10 @@ import numpy as np
 
 from ..errors import UserError
 from ..policies.base import Policy
-from ..runner import PolicyUnavailable
-from ..specs import ANNOTATION_KEY, PolicySpec, TaskSpec
+from ..run.runner import PolicyUnavailable
+from ..cards.specs import ANNOTATION_KEY
+from ..cards.specs import PolicySpec
+from ..cards.specs import TaskSpec
 from .client import PolicyClient, ServerError, ServerUnreachable
 from .wire import ModalityConfig
 

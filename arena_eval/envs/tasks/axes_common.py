@@ -1,4 +1,4 @@
-"""Variation axes the project's families share (`arena_eval.variation`), built from the
+"""Variation axes the project's families share (`arena_eval.cards.variation`), built from the
 names of a scene's parts. No simulator import: levels are data.
 
 What the kit-less renderer honours decides the visual axes. Newton's warp ray tracer draws
@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import math
 
-from ...variation import Axis, Level
+from ...cards.variation import Axis
+
+from ...cards.variation import Level
 
 
 def _rot_z(deg: float) -> list[float]:

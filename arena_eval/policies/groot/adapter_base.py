@@ -41,7 +41,9 @@ import numpy as np
 import torch
 
 from ...errors import UserError
-from ...specs import ANNOTATION_KEY, PolicySpec, TaskSpec
+from ...cards.specs import ANNOTATION_KEY
+from ...cards.specs import PolicySpec
+from ...cards.specs import TaskSpec
 from ..base import Policy
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}

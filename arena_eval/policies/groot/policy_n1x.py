@@ -38,7 +38,8 @@ import torch
 
 from ... import console
 from ...errors import UserError
-from ...specs import ANNOTATION_KEY, PolicySpec
+from ...cards.specs import ANNOTATION_KEY
+from ...cards.specs import PolicySpec
 from .checkpoint import INDEX, load_weights, weight_files
 from .config_n1x import N1xConfig, load_backbone_config, load_n1x_config
 from .images_n1x import eagle3_pixels, eval_transform

@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     import yaml
 
     from ...errors import UserError
-    from ...specs import load_suite
+    from ...cards.specs import load_suite
 
     p = argparse.ArgumentParser(
         description="Write a tiny random GR00T checkpoint (real layout), its processor "

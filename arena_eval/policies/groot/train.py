@@ -32,9 +32,10 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from ...dataset import LeRobotDataset
+from ...datasets.lerobot import LeRobotDataset
 from ...errors import UserError
-from ...specs import ANNOTATION_KEY, parse_policy
+from ...cards.specs import ANNOTATION_KEY
+from ...cards.specs import parse_policy
 from .checkpoint import METADATA, save_weights
 from .tiny import TinySpec, tiny_card, write_tiny
 
@@ -76,7 +77,7 @@ def dataset_stats(ds: LeRobotDataset, spec: TinySpec) -> dict[str, dict[str, dic
 
 def frame_stats(datasets: list[LeRobotDataset]) -> dict[str, dict[str, dict[str, list[float]]]]:
     """As `dataset_stats`, over every frame of several datasets together (stats.json's way)."""
-    from ...dataset import STAT_QUANTILES
+    from ...datasets.lerobot import STAT_QUANTILES
 
     cols: dict[str, list[np.ndarray]] = {}
     for ds in datasets:
@@ -269,7 +270,7 @@ def train(
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", refresh=False)
     model.eval()
     save_weights({k: v.detach().float().contiguous() for k, v in model.state_dict().items()}, ckpt, 1)
-    from ...fingerprint import content_hash
+    from ...records.fingerprint import content_hash
 
     one = len(datasets) == 1
     hashes = [content_hash([str(d.root / "data"), str(d.root / "meta")]) for d in datasets]

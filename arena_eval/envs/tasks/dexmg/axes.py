@@ -1,4 +1,4 @@
-"""Variation axes of the DexMG-like tasks (`arena_eval.variation`; the shared kinds in
+"""Variation axes of the DexMG-like tasks (`arena_eval.cards.variation`; the shared kinds in
 `../axes_common.py`): one set for the GR1 table tasks, one for the dual-Panda tray task."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Variation axes of the G1 tasks (`arena_eval.variation`; the shared kinds in
+"""Variation axes of the G1 tasks (`arena_eval.cards.variation`; the shared kinds in
 `../axes_common.py`). Cards list the levels each task offers (tasks/g1.yaml)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Variation axes of the kitchen tasks (`arena_eval.variation`; the shared kinds in
+"""Variation axes of the kitchen tasks (`arena_eval.cards.variation`; the shared kinds in
 `../axes_common.py`): the fixture tasks vary the fixture's placement, the pick-and-place task
 also its object."""
 

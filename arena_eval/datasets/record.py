@@ -12,12 +12,21 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset import EpisodeTrace, LeRobotWriter, dataset_layout
-from .errors import UserError
-from .evaluate import git_info
-from .policies import make_policy
-from .runner import make_plan, run_task, task_env
-from .specs import load_policy, load_suite, override, select_tasks
+from .lerobot import EpisodeTrace
+
+from .lerobot import LeRobotWriter
+
+from .lerobot import dataset_layout
+from ..errors import UserError
+from ..run.evaluate import git_info
+from ..policies import make_policy
+from ..run.runner import make_plan
+from ..run.runner import run_task
+from ..run.runner import task_env
+from ..cards.specs import load_policy
+from ..cards.specs import load_suite
+from ..cards.specs import override
+from ..cards.specs import select_tasks
 
 
 class NoisyActions:
@@ -70,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = make_plan(suite, args.seed)
     policy = make_policy(spec)
 
-    from .envs.isaaclab import check_env_ids, isaaclab_versions
+    from ..envs.isaaclab import check_env_ids, isaaclab_versions
 
     check_env_ids(list(suite.tasks))
     try:

@@ -4,7 +4,7 @@ and run the regression check against that baseline.
 `results/baselines/gate.yaml` lists the entries: policy card, suite, optional tasks,
 episodes, seed, baseline run directory, optional `allow_dirty_baseline`, and optional
 `sequential` (delta, alpha, power, max_episodes, batch: the sequential gate of
-arena_eval.seq_gate). Each evaluation runs as its own process (Isaac Lab holds one simulation
+arena_eval.gates.sequential). Each evaluation runs as its own process (Isaac Lab holds one simulation
 per process) into `<out>/<policy>/`. Exit 1 if any entry regresses.
 
 A sequential entry runs the candidate on the baseline's plan up to
@@ -37,10 +37,10 @@ from typing import Callable
 
 import yaml
 
-from .errors import UserError
-from .gate import check_regression
-from .results import load_manifest
-from .specs import REPO_ROOT
+from ..errors import UserError
+from .fixed import check_regression
+from ..records.rundir import load_manifest
+from ..cards.specs import REPO_ROOT
 
 GATE_FILE = REPO_ROOT / "results" / "baselines" / "gate.yaml"
 SEQ_FIELDS = {"delta": float, "alpha": float, "power": float, "max_episodes": int, "batch": int}
@@ -65,7 +65,7 @@ def load_entries(path: Path = GATE_FILE) -> list[dict]:
 
 def design(entry: dict, path: Path = GATE_FILE, i: int = 0):
     """The sequential design of an entry, checked: one-line errors name the field."""
-    from .sequential import Design
+    from ..stats.sequential import Design
 
     s = entry["sequential"]
     where = f"gate[{i}].sequential"
@@ -105,7 +105,8 @@ def run_sequential(entry: dict, policy: str, run: Path, baseline: Path, gate_dir
                    evaluate: Callable[[list[str]], int] = _run, i: int = 0) -> tuple[int, list[str]]:
     """Evaluate `policy` on the baseline's plan and apply the sequential gate; see the module
     docstring. `evaluate` runs one command and returns its exit code (a fake in tests)."""
-    from .seq_gate import EXIT_MORE, check_sequential
+    from .sequential import EXIT_MORE
+    from .sequential import check_sequential
 
     d = design(entry, i=i)
     plan = (load_manifest(baseline).get("plan") or {}).get("tasks") or {}

@@ -31,9 +31,10 @@ import subprocess
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import UserError
-from .fingerprint import digest_of_digests, file_digest
-from .specs import REPO_ROOT
+from ..errors import UserError
+from .fingerprint import digest_of_digests
+from .fingerprint import file_digest
+from ..cards.specs import REPO_ROOT
 
 SOURCE_DIR = "arena_eval"
 STAMP = 12  # hex digits of the sha256 a record carries

@@ -25,18 +25,35 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from . import console
-from .code_identity import STAMP, check_resume, code_identity, invocation, run_cards
-from .code_identity import git_info  # noqa: F401 (moved there; record.py imports it from here)
-from .errors import RunStopped, UserError
-from .fingerprint import content_hash
+from .. import __version__
+from .. import console
+from ..records.code_identity import STAMP
+from ..records.code_identity import check_resume
+from ..records.code_identity import code_identity
+from ..records.code_identity import invocation
+from ..records.code_identity import run_cards
+from ..records.code_identity import git_info  # noqa: F401 (moved there; record.py imports it from here)
+from ..errors import RunStopped, UserError
+from ..records.fingerprint import content_hash
 from .media import MediaRecorder
-from .policies import Policy, make_policy
-from .results import EPISODES, LOCK, MANIFEST, RunLock, RunWriter, finished, load_manifest, load_run, read_records
-from .results import write_json_atomic
-from .runner import PlannedEpisode, Timing, make_plan, run_task, task_env
-from .specs import PolicySpec, SuiteSpec
+from ..policies import Policy, make_policy
+from ..records.rundir import EPISODES
+from ..records.rundir import LOCK
+from ..records.rundir import MANIFEST
+from ..records.rundir import RunLock
+from ..records.rundir import RunWriter
+from ..records.rundir import finished
+from ..records.rundir import load_manifest
+from ..records.rundir import load_run
+from ..records.rundir import read_records
+from ..records.rundir import write_json_atomic
+from .runner import PlannedEpisode
+from .runner import Timing
+from .runner import make_plan
+from .runner import run_task
+from .runner import task_env
+from ..cards.specs import PolicySpec
+from ..cards.specs import SuiteSpec
 
 
 @dataclasses.dataclass
@@ -95,7 +112,7 @@ def _num_envs(suite: SuiteSpec) -> dict[str, int]:
 
 def build_manifest(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy_files: list[str],
                    policy_identity: dict[str, Any] | None = None) -> dict[str, Any]:
-    from .envs.isaaclab import isaaclab_versions
+    from ..envs.isaaclab import isaaclab_versions
 
     devices = sorted({t.env.device for t in cfg.suite.tasks})
     code = code_identity(run_cards(cfg.suite, cfg.policy), own=cfg.out)
@@ -237,7 +254,7 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
     assert cfg.out is not None
     if policy_spec.type in ("scripted", "blind"):  # blind replays the expert's first episode
         for t in suite.tasks:  # every task needs an expert; say so before any work
-            from .registry import make_expert
+            from ..registry import make_expert
 
             if not t.expert:
                 raise UserError(f"task {t.name!r} names no scripted expert (field 'expert')", where=t.source)
@@ -247,7 +264,7 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
     fresh, manifest, _grown = prepare_run_dir(cfg, manifest)
     done = finished(load_run(cfg.out)[1]) if not fresh else set()  # records checked against the plan
 
-    from .envs.isaaclab import check_env_ids
+    from ..envs.isaaclab import check_env_ids
 
     if fresh:
         fresh_files.append(cfg.out / SIMULATOR_LOG)
@@ -290,7 +307,8 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
                     if hasattr(env, "backend_info"):  # the worker backend: workers, peak memory, restarts
                         env_info[task.name] = env.backend_info()
     except RunStopped as e:  # the simulator failed, the policy is gone, or Ray shards kept failing
-        from .runner import PolicyUnavailable, SimulatorError
+        from .runner import PolicyUnavailable
+        from .runner import SimulatorError
 
         what = "policy unavailable" if isinstance(e, PolicyUnavailable) else "simulator failure" if isinstance(e, SimulatorError) else "ray"
         raise type(e)(f"{what}: {e}; finished episodes are kept in {cfg.out}, continue with --resume") from e
@@ -302,7 +320,7 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
         raise UserError("the plan is empty")
     _record_timing(cfg.out, total, env_info)
     if cfg.report:
-        from .report import write_reports
+        from ..reports.run import write_reports
 
         write_reports(cfg.out)
     return cfg.out
@@ -359,8 +377,15 @@ def _record_timing(run_dir: Path, t: Timing, env_info: dict[str, Any] | None = N
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    from .specs import load_policy, load_suite, override, select_tasks
-    from .variation import expand, parse_vary
+    from ..cards.specs import load_policy
+
+    from ..cards.specs import load_suite
+
+    from ..cards.specs import override
+
+    from ..cards.specs import select_tasks
+    from ..cards.variation import expand
+    from ..cards.variation import parse_vary
 
     p = argparse.ArgumentParser(
         prog="evaluate.py",

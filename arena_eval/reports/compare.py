@@ -8,7 +8,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from .report import (
+from .run import (
     _esc,
     _html_table,
     _md_table,
@@ -24,7 +24,7 @@ from .report import (
     fmt_pct,
     fmt_pp,
 )
-from .runs import compare_table
+from ..stats.summary import compare_table
 
 def compare_runs(run_dirs: Sequence[str | Path], out_dir: str | Path | None = None) -> pd.DataFrame:
     """`runs.compare_table` of the runs, written as compare.md, compare.csv and compare.html
@@ -107,8 +107,11 @@ def plot_compare(df: pd.DataFrame) -> str:
 
 def _sweeps(df: pd.DataFrame) -> list[tuple[str, str, str]]:
     """(run, markdown, html) of every compared run that holds a robustness sweep."""
-    from .runs import load_task_records
-    from .sweep_report import plot_sensitivity, sweep_frame, sweep_html, sweep_markdown
+    from ..stats.summary import load_task_records
+    from .sweep import plot_sensitivity
+    from .sweep import sweep_frame
+    from .sweep import sweep_html
+    from .sweep import sweep_markdown
 
     out = []
     for run, d in dict.fromkeys(zip(df["run"], df["run_dir"])):

@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import stats
-from .results import EpisodeRecord
+from ..stats import rates as stats
+from ..records.rundir import EpisodeRecord
 
 COLUMNS = ["task", "axis", "kind", "level", "successes", "n", "rate", "ci_low", "ci_high", "pairs",
            "nominal_only", "level_only", "p_mcnemar", "p_holm"]

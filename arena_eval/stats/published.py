@@ -16,10 +16,13 @@ from typing import Any, Sequence
 import pandas as pd
 from scipy import stats as sps
 
-from . import stats
-from .errors import UserError
-from .report import fmt_ci, fmt_p, fmt_pct
-from .runs import load_task_records, run_label
+from . import rates as stats
+from ..errors import UserError
+from ..reports.run import fmt_ci
+from ..reports.run import fmt_p
+from ..reports.run import fmt_pct
+from .summary import load_task_records
+from .summary import run_label
 
 BINOMIAL = "exact binomial"
 BOSCHLOO = "Boschloo exact"

@@ -17,11 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from .dataset import LeRobotDataset
-from .errors import UserError
-from .policies import make_policy
-from .policies.base import Policy
-from .specs import ANNOTATION_KEY, load_policy
+from .lerobot import LeRobotDataset
+from ..errors import UserError
+from ..policies import make_policy
+from ..policies.base import Policy
+from ..cards.specs import ANNOTATION_KEY
+from ..cards.specs import load_policy
 
 
 def rollout(policy: Policy, episode: dict[str, Any], seed: int, optional: tuple[str, ...] = ()) -> dict[str, np.ndarray]:

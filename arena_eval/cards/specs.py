@@ -64,10 +64,10 @@ from typing import Any
 
 import yaml
 
-from .errors import UserError
-from .outcomes import CARD_CODES
+from ..errors import UserError
+from ..outcomes import CARD_CODES
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 TASKS_DIR = REPO_ROOT / "tasks"
 POLICIES_DIR = REPO_ROOT / "policies"
 

@@ -1,4 +1,4 @@
-"""Rendering of the sequential gate's evidence (no statistics here: arena_eval.sequential
+"""Rendering of the sequential gate's evidence (no statistics here: arena_eval.stats.sequential
 computes it): log10 of the regression and futility e-values after each batch, per task, with
 their boundaries, as a PNG."""
 

@@ -1,4 +1,4 @@
-"""The sequential regression gate on two runs (arena_eval.sequential on recorded episodes).
+"""The sequential regression gate on two runs (arena_eval.stats.sequential on recorded episodes).
 
 The candidate must run on the baseline's plan: for every task, its episode seeds are a
 prefix of the baseline's or the other way round (episode seeds depend only on the run seed,
@@ -24,10 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from . import sequential as sq
-from .errors import UserError
-from .gate import check_same_suite, dirty_baseline_problems
-from .runs import check_same_definitions, load_task_records, plan_seeds, planned_episodes, run_label
+from ..stats import sequential as sq
+from ..errors import UserError
+from .fixed import check_same_suite
+from .fixed import dirty_baseline_problems
+from ..stats.summary import check_same_definitions
+from ..stats.summary import load_task_records
+from ..stats.summary import plan_seeds
+from ..stats.summary import planned_episodes
+from ..stats.summary import run_label
 
 EXIT_MORE = 3
 CODES = {sq.REGRESSION: 1, sq.NO_REGRESSION: 0, sq.INCONCLUSIVE: 0, sq.CONTINUE: EXIT_MORE}
@@ -191,7 +196,7 @@ def check_sequential(
 
 
 def write_outputs(out_dir: Path, lines: list[str], result: dict[str, Any] | None) -> None:
-    from .gate_report import plot_evidence
+    from ..reports.gate import plot_evidence
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "gate.md").write_text("```\n" + "\n".join(lines) + "\n```\n")

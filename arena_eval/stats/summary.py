@@ -20,10 +20,11 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
-from . import stats
-from .code_identity import code_summary
-from .errors import UserError
-from .results import EpisodeRecord, load_run
+from . import rates as stats
+from ..records.code_identity import code_summary
+from ..errors import UserError
+from ..records.rundir import EpisodeRecord
+from ..records.rundir import load_run
 
 SUITE_ROW = "ALL (pooled)"
 

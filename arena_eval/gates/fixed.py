@@ -30,10 +30,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-from . import stats
-from .errors import UserError
-from .report import fmt_p, fmt_pct
-from .runs import (
+from ..stats import rates as stats
+from ..errors import UserError
+from ..reports.run import fmt_p
+from ..reports.run import fmt_pct
+from ..stats.summary import (
     SUITE_ROW, check_same_definitions, max_mde_of, compare_suite, compare_task_runs, load_task_records, planned_episodes,
     run_label,
 )

@@ -36,7 +36,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .errors import UserError
+from ..errors import UserError
 from .specs import ANNOTATION_KEY
 
 NOMINAL = "nominal"
@@ -88,7 +88,7 @@ def _plain(x: Any) -> Any:
 
 def task_axes(task: Any) -> dict[str, Axis]:
     """The axes a task's card offers, with only the levels it lists."""
-    from . import registry
+    from .. import registry
 
     if not task.variations:
         return {}

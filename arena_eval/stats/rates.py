@@ -16,7 +16,7 @@ Conventions (DESIGN.md, "Rules" 3-4 and "Statistics"):
   `min_detectable_effect` does the same for compare's two-sided tests (McNemar when paired),
   and compare gives no verdict where it exceeds the task's `max_mde` (default 0.3).
 
-Functions take `EpisodeRecord`s (arena_eval.results) or anything with the same attributes.
+Functions take `EpisodeRecord`s (arena_eval.records.rundir) or anything with the same attributes.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 from scipy import optimize, stats
 
-from .outcomes import code_of
+from ..outcomes import code_of
 
 MCNEMAR = "McNemar exact"
 FISHER = "Fisher exact"

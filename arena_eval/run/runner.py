@@ -26,15 +26,18 @@ from typing import Any, Callable, Iterator, Protocol
 import numpy as np
 from tqdm import tqdm
 
-from . import console
-from .envs.base import BatchedEnv
+from .. import console
+from ..envs.base import BatchedEnv
 from .media import MediaRecorder
-from .errors import RunStopped, UserError
-from .outcomes import code_of
-from .policies.base import Policy
-from .results import EpisodeRecord
-from .specs import ANNOTATION_KEY, ActionSlot, SuiteSpec, TaskSpec
-from .variation import PolicySide
+from ..errors import RunStopped, UserError
+from ..outcomes import code_of
+from ..policies.base import Policy
+from ..records.rundir import EpisodeRecord
+from ..cards.specs import ANNOTATION_KEY
+from ..cards.specs import ActionSlot
+from ..cards.specs import SuiteSpec
+from ..cards.specs import TaskSpec
+from ..cards.variation import PolicySide
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +90,7 @@ class Timing:
 def task_env(task: TaskSpec, policy: Policy, seed: int) -> Iterator[BatchedEnv]:
     """The task's env with the policy bound to it (UserError on a mismatch), closed after.
     A policy that wants the expert's first planned episode (the blind baseline) gets it here."""
-    from .envs import make_env
+    from ..envs import make_env
 
     env = make_env(task, seed=seed)
     try:
@@ -120,8 +123,8 @@ class _ActionLog:
 def expert_episode(env: BatchedEnv, task: TaskSpec, seed: int) -> dict[str, np.ndarray]:
     """The task's scripted expert on one episode of `seed`, in slot 0: the actions it sent
     ({key: [T, D]}). Nothing is recorded as a result."""
-    from .policies.simple import ScriptedPolicy
-    from .specs import PolicySpec
+    from ..policies.simple import ScriptedPolicy
+    from ..cards.specs import PolicySpec
 
     if not task.expert:
         raise UserError(f"task {task.name!r} names no scripted expert (field 'expert'), which the blind baseline "

@@ -1,12 +1,12 @@
 """Rendering only: per-run summaries and cross-run comparisons as Markdown, CSV, HTML and
-plots. The numbers come from `arena_eval.runs` (records read from disk, never simulator or
+plots. The numbers come from `arena_eval.stats.summary` (records read from disk, never simulator or
 policy objects), so a report can be rebuilt anywhere from a run dir.
 
 Per run (`write_reports`): summary.json, summary.csv, summary.md and a self-contained
 report.html (inline CSS, plots as base64 PNG). Across runs: `compare_report`, with the
 formatting helpers here.
 
-What counts and how runs pair: see `arena_eval.runs`.
+What counts and how runs pair: see `arena_eval.stats.summary`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,15 @@ from typing import Any, Collection, Iterable, Sequence
 
 import numpy as np
 
-from .code_identity import code_change_text
-from .results import EpisodeRecord, write_json_atomic
-from .runs import SUITE_ROW, _json_clean, _summarize, load_task_records, summarize, summary_frame  # noqa: F401
+from ..records.code_identity import code_change_text
+from ..records.rundir import EpisodeRecord
+from ..records.rundir import write_json_atomic
+from ..stats.summary import SUITE_ROW
+from ..stats.summary import _json_clean
+from ..stats.summary import _summarize
+from ..stats.summary import load_task_records
+from ..stats.summary import summarize
+from ..stats.summary import summary_frame
 MAX_INLINE_VIDEO_BYTES = 2 * 1024 * 1024  # larger videos are linked, not embedded
 OUTCOME_COLOURS = {"success": "#2e9d5b", "failure": "#d1495b", "error": "#9a9a9a"}
 
@@ -130,7 +136,7 @@ CODES_HEADER = ("task", "code", "outcome", "episodes", "share", "meaning")
 
 def _codes_rows(summary: dict[str, Any]) -> list[list[str]]:
     """Why episodes ended, per task (outcomes.py's codes), most frequent first."""
-    from .outcomes import ERROR_CODES, describe
+    from ..outcomes import ERROR_CODES, describe
 
     rows = []
     for t in summary["tasks"]:
@@ -472,7 +478,10 @@ def render_html(summary: dict[str, Any], by_task: dict[str, list[EpisodeRecord]]
 def write_reports(run_dir: str | Path) -> dict[str, Path]:
     """Write summary.json, summary.csv, summary.md and report.html into the run dir (and for
     a sweep, sweep.csv and sensitivity.png)."""
-    from .sweep_report import plot_sensitivity, sweep_frame, sweep_html, sweep_markdown
+    from .sweep import plot_sensitivity
+    from .sweep import sweep_frame
+    from .sweep import sweep_html
+    from .sweep import sweep_markdown
 
     run_dir = Path(run_dir)
     manifest, by_task, dropped = load_task_records(run_dir)

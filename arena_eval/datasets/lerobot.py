@@ -26,12 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import UserError
-from .results import EpisodeRecord
-from .specs import ANNOTATION_KEY, TaskSpec
+from ..errors import UserError
+from ..records.rundir import EpisodeRecord
+from ..cards.specs import ANNOTATION_KEY
+from ..cards.specs import TaskSpec
 
 if TYPE_CHECKING:  # the reader is used by policies (replay), which stay clear of the runner
-    from .runner import PlannedEpisode
+    from ..run.runner import PlannedEpisode
 
 CODEBASE_VERSION = "v2.1"
 CHUNK_SIZE = 1000

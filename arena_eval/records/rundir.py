@@ -41,8 +41,9 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import UserError
-from .run_checks import check_manifest, check_records
+from ..errors import UserError
+from .checks import check_manifest
+from .checks import check_records
 
 MANIFEST = "manifest.json"
 LOCK = ".lock"

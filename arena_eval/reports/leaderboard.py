@@ -1,4 +1,4 @@
-"""Rendering of a leaderboard (arena_eval.leaderboard computes it): markdown, CSV and a
+"""Rendering of a leaderboard (arena_eval.stats.leaderboard computes it): markdown, CSV and a
 self-contained HTML page with a plot of the rates and the rank intervals."""
 
 from __future__ import annotations
@@ -7,7 +7,23 @@ from pathlib import Path
 
 import pandas as pd
 
-from .report import _html_table, _md_table, _new_figure, _page, _png_b64, _write_text_atomic, fmt_ci, fmt_p, fmt_pct
+from .run import _html_table
+
+from .run import _md_table
+
+from .run import _new_figure
+
+from .run import _page
+
+from .run import _png_b64
+
+from .run import _write_text_atomic
+
+from .run import fmt_ci
+
+from .run import fmt_p
+
+from .run import fmt_pct
 
 BOARD_HEADER = ("rank", "run", "mean task rate", "pooled rate", "95% CI", "S/F/E", "rank interval")
 PAIR_HEADER = ("run A", "run B", "rate A", "rate B", "A only", "B only", "test", "p", "p (Holm)")

@@ -1,5 +1,5 @@
 """A leaderboard of runs that share a plan: rates with intervals, pairwise paired tests and
-rank intervals (the numbers; arena_eval.leaderboard_report renders them).
+rank intervals (the numbers; arena_eval.reports.leaderboard renders them).
 
 - Runs must share the plan on the tasks they have in common (same episode seeds, so episode i
   starts from the same state in every run); otherwise the paired analysis is meaningless and
@@ -24,9 +24,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from . import stats
-from .errors import UserError
-from .runs import _unique_labels, is_paired, load_task_records, run_label
+from . import rates as stats
+from ..errors import UserError
+from .summary import _unique_labels
+from .summary import is_paired
+from .summary import load_task_records
+from .summary import run_label
 
 
 def load(run_dirs: Sequence[str | Path]) -> tuple[list[str], list[str], list[dict[str, list[Any]]]]:

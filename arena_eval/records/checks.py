@@ -25,7 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import UserError
+from ..errors import UserError
 
 
 def _kind(x: Any) -> str:
