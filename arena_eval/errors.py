@@ -49,3 +49,12 @@ def cli_main(fn: Callable[..., int | None]) -> Callable[..., int]:
         return int(code or 0)
 
     return wrapper
+
+
+class SimulatorError(RunStopped):
+    """The simulator failed in a way that ends the task (the episodes running are recorded)."""
+
+
+class PolicyUnavailable(RunStopped):
+    """The policy can serve no more (e.g. its server is gone): the run stops; the episodes
+    running are not recorded, so --resume runs them again."""

@@ -1,4 +1,5 @@
-"""The task registry: what each task family provides, found by the names task cards use.
+"""The registry: what each task family provides, found by the names task cards use, and the
+policy adapters, found by the `type` policy cards use.
 
 A task family is one folder (the project's own are `arena_eval/envs/tasks/<family>/`) holding
 its scene and env cfgs, its start-state samplers, its scripted experts and, where it has them,
@@ -23,6 +24,17 @@ package register through the `arena_eval.tasks` entry point group (each entry po
 module to import) or by importing their package before a run; their suite cards are then
 evaluated with `scripts/evaluate.py --suite path/to/card.yaml`, with no edit to arena_eval.
 
+Policy adapters register the same way (lm-evaluation-harness's lazy model registry):
+
+    from arena_eval.registry import register_policy
+
+    register_policy("mypolicy", "mypkg.policy:MyPolicy")   # a Policy subclass or a factory(spec)
+
+The built-in types are named here as "module:attribute" strings and imported only when a card
+uses them; packages outside arena_eval add theirs through the `arena_eval.policies` entry
+point group (each entry point names a module to import, which calls `register_policy`), with
+no edit to arena_eval (docs/adding-a-policy.md).
+
 This module sits below both the environment layer and the policies: the scripted policy gets
 experts here, the env adapter gets samplers and ids here, and neither imports the other.
 """
@@ -45,6 +57,7 @@ BUILTIN_FAMILIES = (
     "arena_eval.envs.tasks.robocasa",
 )
 ENTRY_POINT_GROUP = "arena_eval.tasks"
+POLICY_ENTRY_POINT_GROUP = "arena_eval.policies"
 
 StartState = dict[str, dict[str, dict[str, float]]]
 Sampler = Callable[[np.random.Generator, Any], StartState]
@@ -175,3 +188,61 @@ def asset_builders() -> list[tuple[str, Callable[..., str]]]:
     """(family, build) for every family that builds assets; `build(root)` returns the text
     its licences add to the asset root's LICENSES.md."""
     return [(f.name, _resolve(f.assets)) for f in load_families().values() if f.assets]
+
+
+# ---------------------------------------------------------------------------------------
+# Policy adapters: card `type` -> "module:attribute" (a Policy subclass or a factory taking
+# the PolicySpec), imported only when a card uses it.
+
+_POLICIES: dict[str, str | Callable[..., Any]] = {
+    "random": "arena_eval.policies.simple:RandomPolicy",
+    "zero": "arena_eval.policies.simple:ZeroPolicy",
+    "scripted": "arena_eval.policies.simple:ScriptedPolicy",
+    "replay": "arena_eval.policies.replay:ReplayPolicy",
+    "blind": "arena_eval.policies.blind:BlindPolicy",
+    "remote": "arena_eval.serve.remote:RemotePolicy",
+    "gr00t": "arena_eval.policies.groot.policy:Gr00tPolicy",
+}
+_policies_loaded = False
+
+
+def register_policy(name: str, adapter: str | Callable[..., Any]) -> None:
+    """Make policy cards of `type: name` use `adapter`: a "module:attribute" reference or the
+    class / factory itself; called with the card's PolicySpec, it returns a Policy. A name
+    taken by another adapter is an error."""
+    if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
+        raise UserError(f"policy type {name!r} must be a word (letters, digits, '_', '-')")
+    old = _POLICIES.get(name)
+    if old is not None and old != adapter:
+        raise UserError(f"policy type {name!r} is registered already ({old})")
+    _POLICIES[name] = adapter
+
+
+def load_policies() -> dict[str, str | Callable[..., Any]]:
+    """The built-in adapters and those of installed packages (entry points), once."""
+    global _policies_loaded
+    if not _policies_loaded:
+        _policies_loaded = True
+        from importlib.metadata import entry_points
+
+        for ep in entry_points(group=POLICY_ENTRY_POINT_GROUP):
+            try:
+                ep.load()
+            except UserError:
+                raise
+            except Exception as e:  # a broken third-party package names itself
+                raise UserError(f"policy entry point {ep.name!r} ({ep.value}) failed to load: "
+                                f"{type(e).__name__}: {e}".splitlines()[0]) from None
+    return dict(_POLICIES)
+
+
+def policy_types() -> tuple[str, ...]:
+    return tuple(load_policies())
+
+
+def policy_adapter(name: str) -> Callable[..., Any]:
+    """What builds a policy of card type `name` (imported on first use)."""
+    adapter = load_policies().get(name)
+    if adapter is None:
+        raise UserError(f"unknown policy type {name!r} (known: {', '.join(policy_types())})", field="type")
+    return _resolve(adapter) if isinstance(adapter, str) else adapter

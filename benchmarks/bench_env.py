@@ -20,12 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+from arena_eval.cards import PolicySpec, load_suite
 from arena_eval.policies.simple import ZeroPolicy  # noqa: E402
-from arena_eval.run.runner import PlannedEpisode
-from arena_eval.run.runner import run_task
-from arena_eval.cards.specs import PolicySpec
-from arena_eval.cards.specs import load_suite
-from arena_eval.cards.specs import override
+from arena_eval.run import PlannedEpisode, run_task
 
 
 def variant(task, num_envs: int, camera: bool, steps: int, extra_cfg: dict | None = None):

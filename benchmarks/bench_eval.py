@@ -23,13 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from arena_eval.cards import available_cores, load_policy, load_suite, select_tasks
 from arena_eval.errors import UserError, cli_main  # noqa: E402
-from arena_eval.run.runner import make_plan
-from arena_eval.run.runner import run_task
-from arena_eval.cards.specs import available_cores
-from arena_eval.cards.specs import load_policy
-from arena_eval.cards.specs import load_suite
-from arena_eval.cards.specs import select_tasks
+from arena_eval.run import make_plan, run_task
 
 
 def run_backend(task, policy_spec, plan, backend: str, num_envs: int, seed: int) -> dict:

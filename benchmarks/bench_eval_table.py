@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from arena_eval.cards.specs import load_suite  # noqa: E402
+from arena_eval.cards import load_suite  # noqa: E402
 
 SUITES = ("g1", "dexmg", "robocasa")
 

@@ -31,13 +31,12 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
+from arena_eval.cards import ANNOTATION_KEY, parse_policy
 from arena_eval.policies import make_policy  # noqa: E402
 from arena_eval.policies.groot.config import N1, N15, PUBLISHED, load_eagle_config, parse_config  # noqa: E402
 from arena_eval.policies.groot.config_n1x import N16, N17  # noqa: E402
 from arena_eval.policies.groot.modeling import Gr00tModel  # noqa: E402
 from arena_eval.policies.groot.tiny import TinySpec, tiny_card, write_tiny  # noqa: E402
-from arena_eval.cards.specs import ANNOTATION_KEY
-from arena_eval.cards.specs import parse_policy
 
 SPEC = TinySpec(
     state={"left_arm": 7, "right_arm": 7, "waist": 3},

@@ -29,10 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from arena_eval.policies.base import Policy  # noqa: E402
-from arena_eval.cards.specs import ANNOTATION_KEY
-from arena_eval.cards.specs import PolicySpec
-from arena_eval.cards.specs import parse_suite
+from arena_eval.cards import ANNOTATION_KEY, PolicySpec, parse_suite
+from arena_eval.policies import Policy  # noqa: E402
 
 HORIZON = 16
 TASK = parse_suite({"name": "bench", "tasks": [{

@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main() -> int:
+    from arena_eval.cards import load_suite
     from arena_eval.envs.isaaclab import IsaacLabVectorEnv
     from arena_eval.envs.workers import WorkerVectorEnv, worker_task
-    from arena_eval.cards.specs import load_suite
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--suite", default="robocasa")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from arena_eval.cards import load_suite  # noqa: E402
 from arena_eval.cards import variation as V  # noqa: E402
-from arena_eval.cards.specs import load_suite  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -25,13 +25,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from arena_eval.stats import sequential as sq
-
+from arena_eval.gates.ci import GATE_FILE, design, load_entries
+from arena_eval.records import load_task_records  # noqa: E402
 from arena_eval.stats import rates as stats
-from arena_eval.gates.ci import GATE_FILE
-from arena_eval.gates.ci import design
-from arena_eval.gates.ci import load_entries
-from arena_eval.stats.summary import load_task_records  # noqa: E402
+from arena_eval.stats import sequential as sq
 
 SIMS = 20_000
 HEAD = ["gate", "task: baseline rate (episodes)", "detects (power on this task alone, within the cap)",

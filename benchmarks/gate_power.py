@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from arena_eval.stats import sequential as sq  # noqa: E402
 from arena_eval.stats import rates as stats  # noqa: E402
+from arena_eval.stats import sequential as sq  # noqa: E402
 
 RATES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 DROPS = (0.0, 0.05, 0.10, 0.15, 0.20, 0.25, 0.30)

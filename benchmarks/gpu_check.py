@@ -55,7 +55,7 @@ import numpy as np  # noqa: E402
 
 GENERATIONS = ("n1", "n1.5", "n1.6", "n1.7")
 # Published latency of one action chunk (batch 1, 4 denoising steps), as issue 29 quotes NVIDIA's
-# numbers: N1.5 47.88 ms on one H100 (shared/reference/gr00t.md), N1.6 about 36-38 ms with torch.compile.
+# numbers: N1.5 47.88 ms on one H100 (Isaac-GR00T N1.5 release notes; docs/gr00t.md), N1.6 about 36-38 ms with torch.compile.
 ANCHORS_MS = {"n1.5": (47.88, 47.88, "eager"), "n1.6": (36.0, 38.0, "torch.compile")}
 SIM_TASKS = (("g1", "g1_lift"), ("robocasa", "open_drawer"))
 SIM_DEVICE, POLICY_DEVICE = "cuda:0", "cuda"  # where the CUDA stages put the simulator and the policy
@@ -311,10 +311,9 @@ def stage_latency_dry_run(rec, a, cuda):
 def stage_agreement(rec, a, cuda):
     import torch
 
+    from arena_eval.cards import ANNOTATION_KEY, parse_policy
     from arena_eval.policies import make_policy
     from arena_eval.policies.groot.tiny import tiny_card
-    from arena_eval.cards.specs import ANNOTATION_KEY
-    from arena_eval.cards.specs import parse_policy
 
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
@@ -370,7 +369,7 @@ def stage_latency_compiled(rec, a, cuda):
 def stage_sim_fps(rec, a, cuda):
     import bench_env
 
-    from arena_eval.cards.specs import load_suite
+    from arena_eval.cards import load_suite
 
     z = sizes(a.quick)
     tasks = [load_suite(s).task(t) for s, t in SIM_TASKS]
@@ -400,7 +399,7 @@ def write_suite(path: Path, device: str, entries, backend: str) -> Path:
     """A suite card of the named tasks, copied from their own cards, with the env's device and backend set."""
     import yaml
 
-    from arena_eval.cards.specs import TASKS_DIR
+    from arena_eval.cards import TASKS_DIR
 
     tasks = []
     for suite, name in entries:
@@ -438,7 +437,7 @@ def finish(p: subprocess.Popen, rec: Rec, what: str, run: Path) -> str:
 
 def outcomes(run: Path, task: str, limit: int | None = None) -> dict:
     """episode -> (seed, outcome) of one task of a run directory (whatever it holds so far)."""
-    from arena_eval.records.rundir import load_run
+    from arena_eval.records import load_run
 
     if not (run / "manifest.json").is_file():
         return {}
@@ -474,7 +473,7 @@ def stage_scripted_eval(rec, a, cuda):
 def stage_e2e_camera(rec, a, cuda):
     import yaml
 
-    from arena_eval.cards.specs import POLICIES_DIR
+    from arena_eval.cards import POLICIES_DIR
 
     n, work, task = sizes(a.quick)["episodes"], a.out / "runs", E2E["task"]
     card = yaml.safe_load((POLICIES_DIR / f"{E2E['policy']}.yaml").read_text())

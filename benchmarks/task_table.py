@@ -26,9 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from arena_eval.errors import UserError, cli_main  # noqa: E402
-from arena_eval.records.rundir import EPISODES
-from arena_eval.records.rundir import dedupe
-from arena_eval.records.rundir import read_records
+from arena_eval.records import EPISODES, dedupe, read_records
 
 SUITES = ("g1", "dexmg", "robocasa")
 # column -> (policy, extra evaluate.py arguments)

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.sequential:
         if not (0 < args.delta < 1 and 0 < args.power < 1 and args.max_episodes >= 1 and args.batch >= 1):
             ap.error("--delta and --power must be in (0, 1), --max-episodes and --batch >= 1")
-        from arena_eval.gates.sequential import check_sequential
+        from arena_eval.gates import check_sequential
         from arena_eval.stats.sequential import Design
 
         design = Design(args.delta, args.alpha, 1 - args.power, args.max_episodes, args.batch)
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(lines))
         return code
 
-    from arena_eval.gates.fixed import check_regression
+    from arena_eval.gates import check_regression
 
     code, lines = check_regression(args.baseline, args.candidate, alpha=args.alpha,
                                    allow_errors=args.allow_errors, allow_incomplete=args.allow_incomplete,

@@ -42,19 +42,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.sequential and not (0 < args.delta < 1 and 0 < args.alpha < 1 and 0 < args.power < 1 and args.batch >= 1):
         ap.error("--delta, --alpha and --power must be in (0, 1), --batch >= 1")
 
-    from arena_eval.reports.compare import compare_markdown
-
-    from arena_eval.reports.compare import compare_runs
+    from arena_eval.reports import compare_markdown, compare_runs
 
     pub = None
     if args.published:  # before anything is written: a bad TASK=RATE is a one-line error
+        from arena_eval.reports.published import published_markdown
         from arena_eval.stats.published import compare_published
-        from arena_eval.stats.published import published_markdown
 
         pub = compare_published(args.runs, args.published)
     if args.sequential:  # also before anything is written: the sequential test pairs episodes
-        from arena_eval.records.rundir import load_manifest
         from arena_eval.gates.sequential import check_pairable
+        from arena_eval.records import load_manifest
 
         for cand in args.runs[1:]:
             check_pairable(load_manifest(args.runs[0]), load_manifest(cand), args.runs[0], cand)
@@ -64,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     print(compare_markdown(df), end="")
     print(f"\nwrote {out}/compare.{{md,csv,html}}", file=sys.stderr)
     if args.sequential and len(args.runs) > 1:
-        from arena_eval.gates.sequential import check_sequential
+        from arena_eval.gates import check_sequential
         from arena_eval.stats.sequential import Design
 
         print("\n## Sequential test against the first run\n")

@@ -28,9 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.bootstrap < 100:
         ap.error("--bootstrap must be >= 100")
 
+    from arena_eval.reports.leaderboard import markdown, write
     from arena_eval.stats.leaderboard import build
-    from arena_eval.reports.leaderboard import markdown
-    from arena_eval.reports.leaderboard import write
 
     res = build(args.runs, n_boot=args.bootstrap, seed=args.seed)
     out = args.out or Path("results") / f"leaderboard-{dt.datetime.now():%Y%m%d-%H%M%S}"

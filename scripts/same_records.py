@@ -24,8 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from arena_eval.errors import UserError, cli_main  # noqa: E402
-from arena_eval.records.rundir import EPISODES
-from arena_eval.records.rundir import read_records
+from arena_eval.records import EPISODES, read_records
 
 RUNS = (("smoke", 2), ("g1", 1), ("dexmg", 1), ("robocasa", 1))
 

@@ -1,9 +1,12 @@
 import sys
 from pathlib import Path
 
+# tests/unit: one part at a time, test doubles allowed (tests/support/fakes.py, fake_worlds.py);
+# tests/integration: the real components (Isaac Lab, the models, the server, Ray).
+# tests/support holds the helpers and fakes both use, importable by name.
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 
 import pytest  # noqa: E402

@@ -37,7 +37,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import UserError
-from .specs import ANNOTATION_KEY
+from .task import ANNOTATION_KEY
 
 NOMINAL = "nominal"
 KINDS = ("visual", "physical", "policy")

@@ -26,13 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..cards import ANNOTATION_KEY, TaskSpec
 from ..errors import UserError
-from ..records.rundir import EpisodeRecord
-from ..cards.specs import ANNOTATION_KEY
-from ..cards.specs import TaskSpec
+from ..records import EpisodeRecord
 
 if TYPE_CHECKING:  # the reader is used by policies (replay), which stay clear of the runner
-    from ..run.runner import PlannedEpisode
+    from ..run import PlannedEpisode
 
 CODEBASE_VERSION = "v2.1"
 CHUNK_SIZE = 1000

@@ -17,12 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from .lerobot import LeRobotDataset
+from ..cards import ANNOTATION_KEY, load_policy
 from ..errors import UserError
-from ..policies import make_policy
-from ..policies.base import Policy
-from ..cards.specs import ANNOTATION_KEY
-from ..cards.specs import load_policy
+from ..policies import Policy, make_policy
+from .lerobot import LeRobotDataset
 
 
 def rollout(policy: Policy, episode: dict[str, Any], seed: int, optional: tuple[str, ...] = ()) -> dict[str, np.ndarray]:

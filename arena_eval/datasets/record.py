@@ -12,21 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .lerobot import EpisodeTrace
-
-from .lerobot import LeRobotWriter
-
-from .lerobot import dataset_layout
+from ..cards import load_policy, load_suite, override, select_tasks
 from ..errors import UserError
-from ..run.evaluate import git_info
 from ..policies import make_policy
-from ..run.runner import make_plan
-from ..run.runner import run_task
-from ..run.runner import task_env
-from ..cards.specs import load_policy
-from ..cards.specs import load_suite
-from ..cards.specs import override
-from ..cards.specs import select_tasks
+from ..records import git_info
+from ..run import make_plan, run_task, task_env
+from .lerobot import EpisodeTrace, LeRobotWriter, dataset_layout
 
 
 class NoisyActions:

@@ -24,8 +24,8 @@ from typing import Any
 
 import yaml
 
+from ..cards import REPO_ROOT
 from ..errors import UserError
-from ..cards.specs import REPO_ROOT
 
 CHECKPOINTS = REPO_ROOT / "checkpoints"
 RECORD_FIELDS = {"suite": str, "tasks": list, "policy": str, "episodes": int, "num_envs": int, "seed": int,

@@ -5,29 +5,43 @@ definition holds everything that decides an outcome: the card's success rule and
 failure terms with their outcome codes, `failure_when` conditions and step limit, and, from
 the env cfg actually built (card overrides and sweep levels applied), every termination term's
 function (module, name and a hash of its source) with its parameters; for a direct-workflow
-env without named terms, the source of the env class's `_get_dones`. `sha256` is the hash of
-that JSON (the task's milestone names ride along, outside the hash), recorded per task in the
-manifest; compare and the gate refuse to pair runs whose hashes differ.
+env without named terms, the source of the env class's `_get_dones`. A function counts by its
+code, not its text or place: the hash is of its syntax tree without docstrings (comments,
+formatting and a move to another module change nothing; any change of what it computes does).
+`sha256` is the hash of that JSON without the functions' names (the task's milestone names
+ride along, outside the hash too), recorded per task in the manifest; compare and the gate
+refuse to pair runs whose hashes differ.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import inspect
 import json
+import textwrap
 from typing import Any
 
 
-def _source_hash(obj: Any) -> str | None:
+def _code_hash(obj: Any) -> str | None:
+    """Hash of the function's syntax tree, docstrings dropped."""
     try:
-        return hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()[:16]
-    except (OSError, TypeError):
+        tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
+    except (OSError, TypeError, SyntaxError):
         return None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node is tree.body[0]:
+            node.name = ""  # a rename changes nothing it computes
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(
+                getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return hashlib.sha256(ast.dump(tree, annotate_fields=False).encode()).hexdigest()[:16]
 
 
 def _func(f: Any) -> dict[str, Any]:
     f = getattr(f, "func", f)  # functools.partial
-    return {"name": f"{getattr(f, '__module__', '?')}:{getattr(f, '__qualname__', repr(f))}", "source": _source_hash(f)}
+    return {"name": f"{getattr(f, '__module__', '?')}:{getattr(f, '__qualname__', repr(f))}", "code": _code_hash(f)}
 
 
 def _params(params: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +76,8 @@ def definition(task: Any, cfg: Any, env: Any = None) -> dict[str, Any]:
     elif env is not None and hasattr(type(env), "_get_dones"):
         terms["_get_dones"] = _func(type(env)._get_dones)
     body = {"card": card, "terms": terms}
-    text = json.dumps(body, sort_keys=True)
+    hashed = {"card": card, "terms": {n: {k: v for k, v in t.items() if k != "name"} for n, t in terms.items()}}
+    text = json.dumps(hashed, sort_keys=True)
     group = getattr(cfg, "milestones", None)  # how far episodes got; not part of the definition
     milestones = [n for n, t in vars(group).items() if not n.startswith("_") and hasattr(t, "func")] if group else []
     return {"rule": card["rule"], "sha256": hashlib.sha256(text.encode()).hexdigest(), **body, "milestones": milestones}

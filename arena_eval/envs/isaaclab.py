@@ -35,9 +35,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from ..errors import UserError
-from ..cards.specs import TaskSpec
 from .. import registry
+from ..cards import TaskSpec
+from ..cards.variation import perturb_start
+from ..errors import UserError
 from ..outcomes import SOLVED_AT_RESET
 from .assets import ensure_asset_root
 from .base import GymVectorAPI, StepResult
@@ -45,7 +46,6 @@ from .definition import definition
 from .hygiene import ResetCheck
 from .probes import Probes
 from .vary_env import apply_variation, quat_mul, yaw_quat
-from ..cards.variation import perturb_start
 
 _APP = None  # Isaac Sim app launcher, started at most once per process
 
@@ -471,7 +471,7 @@ class IsaacLabVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
                 success[i] = self.task.success.kind == "time_limit"
         # Slots that did not end: their observation is current, so check it. The actions were
         # finite (the runner checks them), so a state they drove non-finite is the policy's
-        # failure, counted in its rate (DESIGN.md Rule 3), not a simulator error.
+        # failure, counted in its rate (docs/design.md Rule 3), not a simulator error.
         live = ~done
         for key, arr in obs.items():
             if key.startswith("state."):

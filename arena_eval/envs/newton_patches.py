@@ -19,7 +19,7 @@ inertia, DOF and constraint properties from the first to the second, but not wha
    observations, the expert and the camera used the jittered one (open_drawer 0/2).
    The patch copies mocap poses, body and joint frames (world 0) into the native
    model/data after each joint-property change: the native model then agrees with Newton's
-   state on every body (checked body by body in tests/test_newton_patches.py).
+   state on every body (checked body by body in tests/integration/test_newton_patches.py).
 
 2. MuJoCo's collision (used on the C path only; MJWarp runs Newton's collision pipeline)
    culls geom pairs with a bounding-volume tree per body (`bvh_aabb`), which the compiler

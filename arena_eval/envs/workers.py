@@ -19,7 +19,7 @@ contract as the in-process adapter (`reset_to`, `step_eval`, Gymnasium spaces).
 
 - Closing the env parks its workers (the world closed, the process kept) and the next env
   of the same process takes them: another task's world is built in ~0.7 s instead of a
-  new process's ~7 s. Episodes do not depend on it (tests/test_isaaclab_robocasa.py compares
+  new process's ~7 s. Episodes do not depend on it (tests/integration/test_isaaclab_robocasa.py compares
   a reused worker's episodes and frames with a fresh one's). ARENA_EVAL_REUSE_WORKERS=0
   turns it off.
 
@@ -47,7 +47,7 @@ MUJOCO_CPU = "sim.physics.solver_cfg.use_mujoco_cpu"
 DEFAULT_TIMEOUT = 600.0  # seconds one reply may take (env creation included)
 
 
-from ..cards.specs import available_cores  # noqa: E402  (one definition: cards say num_envs: auto)
+from ..cards import available_cores  # noqa: E402  (one definition: cards say num_envs: auto)
 
 
 def _peak_rss_mb() -> float:
@@ -299,7 +299,7 @@ class LazyFrames:
 # Parked Isaac Lab workers of this process (default target, spawn), reused by the next env:
 # an Isaac Lab worker is ready after ~7 s, another world built in a warm process takes
 # ~0.7 s (benchmarks/bench_worker_startup.py). A world's episodes depend on its seeds alone,
-# in a fresh process or a reused one (tests/test_isaaclab_workers.py compares them).
+# in a fresh process or a reused one (tests/integration/test_isaaclab_workers.py compares them).
 # ARENA_EVAL_REUSE_WORKERS=0 starts fresh workers for every env.
 _PARKED: list[_Worker] = []
 

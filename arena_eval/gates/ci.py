@@ -37,10 +37,10 @@ from typing import Callable
 
 import yaml
 
+from ..cards import REPO_ROOT
 from ..errors import UserError
+from ..records import load_manifest
 from .fixed import check_regression
-from ..records.rundir import load_manifest
-from ..cards.specs import REPO_ROOT
 
 GATE_FILE = REPO_ROOT / "results" / "baselines" / "gate.yaml"
 SEQ_FIELDS = {"delta": float, "alpha": float, "power": float, "max_episodes": int, "batch": int}
@@ -105,8 +105,7 @@ def run_sequential(entry: dict, policy: str, run: Path, baseline: Path, gate_dir
                    evaluate: Callable[[list[str]], int] = _run, i: int = 0) -> tuple[int, list[str]]:
     """Evaluate `policy` on the baseline's plan and apply the sequential gate; see the module
     docstring. `evaluate` runs one command and returns its exit code (a fake in tests)."""
-    from .sequential import EXIT_MORE
-    from .sequential import check_sequential
+    from .sequential import EXIT_MORE, check_sequential
 
     d = design(entry, i=i)
     plan = (load_manifest(baseline).get("plan") or {}).get("tasks") or {}

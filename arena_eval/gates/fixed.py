@@ -8,7 +8,7 @@ Holm's adjustment over tasks + suite keeps a many-task suite from failing by cha
 The gate also fails, whatever the tests say, when it cannot vouch for the candidate: a
 baseline task missing from the candidate, a task with no decided episodes on either side,
 error episodes in the candidate (unless allowed), or an incomplete run (unless allowed;
-a partial run's rate is biased towards short episodes, DESIGN.md Rule 1).
+a partial run's rate is biased towards short episodes, docs/design.md Rule 1).
 
 A baseline recorded from a dirty git tree is refused unless `allow_dirty_baseline`. With
 one task there is no separate suite row: it would test the same episodes twice. Runs of two
@@ -30,14 +30,18 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..stats import rates as stats
 from ..errors import UserError
-from ..reports.run import fmt_p
-from ..reports.run import fmt_pct
-from ..stats.summary import (
-    SUITE_ROW, check_same_definitions, max_mde_of, compare_suite, compare_task_runs, load_task_records, planned_episodes,
+from ..records import (
+    DEFAULT_MAX_MDE,
+    check_same_definitions,
+    load_task_records,
+    max_mde_of,
+    planned_episodes,
     run_label,
 )
+from ..reports.format import fmt_p, fmt_pct
+from ..stats import SUITE_ROW, compare_suite, compare_task_runs
+from ..stats import rates as stats
 
 POWER = 0.8
 
@@ -73,7 +77,7 @@ def check_same_suite(base_m: dict[str, Any], cand_m: dict[str, Any], baseline_di
 def dirty_baseline_problems(manifest: dict[str, Any], baseline_dir: str | Path, allow: bool,
                             notes: list[str]) -> list[str]:
     """A baseline recorded from a git tree with uncommitted changes cannot be repeated from its
-    revision (DESIGN.md Rule 5): a problem unless allowed (then a note)."""
+    revision (docs/design.md Rule 5): a problem unless allowed (then a note)."""
     git = manifest.get("git")
     if not (isinstance(git, dict) and git.get("dirty")):
         return []
@@ -140,7 +144,7 @@ def check_regression(
             verdict = "ok"
         # Power at the strictest Holm step: a lone regression must beat alpha / m.
         mdd = stats.min_detectable_drop(c["base"]["rate"], c["base"]["n"], c["cand"]["n"], alpha / m, POWER)
-        bound = max_mde if max_mde is not None else max_mde_of(cand_m, task) if task != SUITE_ROW else stats.DEFAULT_MAX_MDE
+        bound = max_mde if max_mde is not None else max_mde_of(cand_m, task) if task != SUITE_ROW else DEFAULT_MAX_MDE
         if verdict == "ok" and task != SUITE_ROW and c["base"]["rate"] > 0 and (math.isnan(mdd) or mdd > bound):
             verdict = "UNDECIDED"
             undecided.append(f"task {task}: the smallest drop these episodes detect is {_mdd_text(mdd)}, over the "

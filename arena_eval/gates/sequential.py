@@ -6,7 +6,7 @@ the task and the episode index, so `--episodes 40` and `--episodes 200` with one
 their first 40). Pairs are taken in plan order up to the smaller plan and the cap; a pair
 where either side is an error is left out (errors are faults, not outcomes). The baseline
 must be complete; so must the candidate for its own plan (a run cut short keeps its short
-episodes, DESIGN.md Rule 1). A candidate of another suite, or on another plan (other episode
+episodes, docs/design.md Rule 1). A candidate of another suite, or on another plan (other episode
 seeds), cannot be paired with the baseline at all: a UserError (exit 2), not a verdict.
 
 Exit codes: 0 = no regression larger than delta, or the cap was reached undecided
@@ -24,15 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from ..stats import sequential as sq
 from ..errors import UserError
-from .fixed import check_same_suite
-from .fixed import dirty_baseline_problems
-from ..stats.summary import check_same_definitions
-from ..stats.summary import load_task_records
-from ..stats.summary import plan_seeds
-from ..stats.summary import planned_episodes
-from ..stats.summary import run_label
+from ..records import check_same_definitions, load_task_records, plan_seeds, planned_episodes, run_label
+from ..stats import sequential as sq
+from .fixed import check_same_suite, dirty_baseline_problems
 
 EXIT_MORE = 3
 CODES = {sq.REGRESSION: 1, sq.NO_REGRESSION: 0, sq.INCONCLUSIVE: 0, sq.CONTINUE: EXIT_MORE}

@@ -19,9 +19,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from ..cards import PolicySpec, TaskSpec
 from ..errors import UserError
-from ..cards.specs import PolicySpec
-from ..cards.specs import TaskSpec
 
 
 class Policy(abc.ABC):
@@ -74,10 +73,8 @@ class Policy(abc.ABC):
 
 
 def make_policy(spec: PolicySpec) -> Policy:
-    """Build the adapter a policy card names; adapters are imported only when used."""
-    import importlib
+    """Build the adapter a policy card names (its `type`, arena_eval.registry); adapters are
+    imported only when used."""
+    from .. import registry
 
-    from ..cards.specs import POLICY_ADAPTERS
-
-    module, _, cls = POLICY_ADAPTERS[spec.type].partition(":")
-    return getattr(importlib.import_module(module), cls)(spec)
+    return registry.policy_adapter(spec.type)(spec)

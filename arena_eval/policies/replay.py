@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from ..cards import TaskSpec
 from ..errors import UserError
-from ..cards.specs import TaskSpec
 from .base import Policy
 
 MATCHES = ("seed", "first")
@@ -80,7 +80,7 @@ class ReplayPolicy(Policy):
                         f"{self.root})", where=self.spec.source, field="params.dataset")
 
     def bind(self, task: TaskSpec, obs_space, act_space) -> None:
-        from ..datasets.lerobot import LeRobotDataset
+        from ..datasets import LeRobotDataset
 
         super().bind(task, obs_space, act_space)
         ds = LeRobotDataset(self._dataset_dir(task))

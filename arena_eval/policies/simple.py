@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import UserError
-from ..cards.specs import TaskSpec
 from .. import registry
+from ..cards import TaskSpec
+from ..errors import UserError
 from .base import Policy
 
 

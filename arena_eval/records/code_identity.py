@@ -3,7 +3,7 @@
 An episode's outcome is a function of its seed *and of the code*: a run resumed after a
 change to an expert, an env or the runner would count episodes of two programs in one rate
 (issue 28: 4 episodes of the old cartpole expert and 2 of a broken one, printed as 50%). The
-run's identity (`evaluate._identity`) covers the cards and the checkpoint but not the code,
+run's identity (`manifest.run_identity`) covers the cards and the checkpoint but not the code,
 so the code has its own identity here:
 
 - `sha256`: the content of every `*.py` under `arena_eval/` that git does not ignore (every
@@ -31,10 +31,9 @@ import subprocess
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..cards import REPO_ROOT
 from ..errors import UserError
-from .fingerprint import digest_of_digests
-from .fingerprint import file_digest
-from ..cards.specs import REPO_ROOT
+from .fingerprint import digest_of_digests, file_digest
 
 SOURCE_DIR = "arena_eval"
 STAMP = 12  # hex digits of the sha256 a record carries

@@ -21,7 +21,7 @@ older runs).
 
 Which record of an episode counts: the first that is not an `error`; an episode with only
 `error` records counts as its last error, and `--resume` runs it again (an error is a fault
-of the harness or infrastructure, DESIGN.md Rule 3, not an outcome of the policy). Readers
+of the harness or infrastructure, docs/design.md Rule 3, not an outcome of the policy). Readers
 and the writer use the same rule, and the same parse of the file's last line, so what a
 resumed run counts as recorded is exactly what it keeps. `load_manifest` and `load_run`
 check what they read (`run_checks`: the manifest's shape, each record against the plan, no
@@ -42,8 +42,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import UserError
-from .checks import check_manifest
-from .checks import check_records
+from .checks import check_manifest, check_records
 
 MANIFEST = "manifest.json"
 LOCK = ".lock"

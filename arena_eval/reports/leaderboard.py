@@ -7,23 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .run import _html_table
-
-from .run import _md_table
-
-from .run import _new_figure
-
-from .run import _page
-
-from .run import _png_b64
-
-from .run import _write_text_atomic
-
-from .run import fmt_ci
-
-from .run import fmt_p
-
-from .run import fmt_pct
+from .format import fmt_ci, fmt_p, fmt_pct, html_table, md_table, new_figure, page, png_b64, write_text_atomic
 
 BOARD_HEADER = ("rank", "run", "mean task rate", "pooled rate", "95% CI", "S/F/E", "rank interval")
 PAIR_HEADER = ("run A", "run B", "rate A", "rate B", "A only", "B only", "test", "p", "p (Holm)")
@@ -54,14 +38,14 @@ def note(b: pd.DataFrame) -> str:
 
 def markdown(res: dict[str, pd.DataFrame]) -> str:
     b, p = res["board"], res["pairs"]
-    return (f"# Leaderboard\n\n{_md_table(BOARD_HEADER, board_cells(b))}\n\n## Pairwise\n\n"
-            f"{_md_table(PAIR_HEADER, pair_cells(p))}\n\n{note(b)}\n")
+    return (f"# Leaderboard\n\n{md_table(BOARD_HEADER, board_cells(b))}\n\n## Pairwise\n\n"
+            f"{md_table(PAIR_HEADER, pair_cells(p))}\n\n{note(b)}\n")
 
 
 def plot(res: dict[str, pd.DataFrame]) -> str:
     """Left: pooled rate per run with its Wilson interval; right: rank intervals."""
     b = res["board"]
-    fig = _new_figure(10.0, 0.5 * len(b) + 1.8, layout="constrained")
+    fig = new_figure(10.0, 0.5 * len(b) + 1.8, layout="constrained")
     ax_r, ax_k = fig.subplots(1, 2, sharey=True)
     y = list(range(len(b)))[::-1]
     ax_r.errorbar(b["success_rate"], y, xerr=[b["success_rate"] - b["ci_low"], b["ci_high"] - b["success_rate"]],
@@ -77,24 +61,24 @@ def plot(res: dict[str, pd.DataFrame]) -> str:
     ax_k.set_xlabel("rank (95% bootstrap interval; | = observed)")
     for ax in (ax_r, ax_k):
         ax.grid(axis="x", alpha=0.3)
-    return _png_b64(fig)
+    return png_b64(fig)
 
 
 def write(res: dict[str, pd.DataFrame], out_dir: str | Path) -> dict[str, Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {k: out_dir / f"leaderboard{k}" for k in (".md", ".csv", "_tasks.csv", "_pairs.csv", ".html")}
-    _write_text_atomic(paths[".md"], markdown(res))
-    _write_text_atomic(paths[".csv"], res["board"].to_csv(index=False))
-    _write_text_atomic(paths["_tasks.csv"], res["tasks"].to_csv(index=False))
-    _write_text_atomic(paths["_pairs.csv"], res["pairs"].to_csv(index=False))
+    write_text_atomic(paths[".md"], markdown(res))
+    write_text_atomic(paths[".csv"], res["board"].to_csv(index=False))
+    write_text_atomic(paths["_tasks.csv"], res["tasks"].to_csv(index=False))
+    write_text_atomic(paths["_pairs.csv"], res["pairs"].to_csv(index=False))
     body = f"""
 <h1>Leaderboard</h1>
-{_html_table(BOARD_HEADER, board_cells(res["board"]), table_id="leaderboard", left_cols=(1,))}
+{html_table(BOARD_HEADER, board_cells(res["board"]), table_id="leaderboard", left_cols=(1,))}
 <img class="plot" alt="success rates and rank intervals" src="data:image/png;base64,{plot(res)}">
 <h2>Pairwise</h2>
-{_html_table(PAIR_HEADER, pair_cells(res["pairs"]), table_id="pairs", left_cols=(0, 1, 6))}
+{html_table(PAIR_HEADER, pair_cells(res["pairs"]), table_id="pairs", left_cols=(0, 1, 6))}
 <p class="note">{note(res["board"])}</p>
 """
-    _write_text_atomic(paths[".html"], _page("arena-eval leaderboard", body))
+    write_text_atomic(paths[".html"], page("arena-eval leaderboard", body))
     return paths

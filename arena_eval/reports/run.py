@@ -13,23 +13,33 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import math
-import os
 from pathlib import Path
-from typing import Any, Collection, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-from ..records.code_identity import code_change_text
-from ..records.rundir import EpisodeRecord
-from ..records.rundir import write_json_atomic
-from ..stats.summary import SUITE_ROW
-from ..stats.summary import _json_clean
-from ..stats.summary import _summarize
-from ..stats.summary import load_task_records
-from ..stats.summary import summarize
-from ..stats.summary import summary_frame
+from ..records import EpisodeRecord, code_change_text, load_task_records, write_json_atomic
+from ..stats import SUITE_ROW, json_clean, summarize_loaded, summary_frame
+from .format import (
+    esc,
+    fmt_ci,
+    fmt_num,
+    fmt_pct,
+    html_table,
+    is_nan,
+    join,
+    md_table,
+    new_figure,
+    page,
+    plural,
+    png_b64,
+    rate_bars,
+    sfe,
+    task_ticks,
+    write_text_atomic,
+)
+
 MAX_INLINE_VIDEO_BYTES = 2 * 1024 * 1024  # larger videos are linked, not embedded
 OUTCOME_COLOURS = {"success": "#2e9d5b", "failure": "#d1495b", "error": "#9a9a9a"}
 
@@ -38,68 +48,12 @@ OUTCOME_COLOURS = {"success": "#2e9d5b", "failure": "#d1495b", "error": "#9a9a9a
 # Loading
 
 
-
-
-
-
-
-
-
-
-
-
 # ---------------------------------------------------------------------------------------
 # One run: numbers
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # ---------------------------------------------------------------------------------------
 # Formatting
-
-
-def _nan(x: Any) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
-
-
-def fmt_pct(x: Any) -> str:
-    return "n/a" if _nan(x) else f"{100 * x:.1f}%"
-
-
-def fmt_ci(lo: Any, hi: Any) -> str:
-    return "n/a" if _nan(lo) else f"[{100 * lo:.1f}, {100 * hi:.1f}]%"
-
-
-def fmt_pp(x: Any) -> str:
-    return "" if _nan(x) else f"{100 * x:+.1f} pp"
-
-
-def fmt_p(x: Any) -> str:
-    if _nan(x):
-        return ""
-    return "<0.0001" if x < 1e-4 else f"{x:.4f}"
-
-
-def fmt_num(x: Any, digits: int = 1) -> str:
-    return "n/a" if _nan(x) else f"{x:.{digits}f}"
-
-
-def _sfe(s: dict[str, Any]) -> str:
-    return f"{s['successes']}/{s['failures']}/{s['errors']}"
 
 
 def _episodes_text(s: dict[str, Any]) -> str:
@@ -109,25 +63,18 @@ def _episodes_text(s: dict[str, Any]) -> str:
     return str(s["episodes"])
 
 
-def _md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    esc = lambda c: str(c).replace("|", "\\|")  # noqa: E731
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 SUMMARY_HEADER = ("task", "rule", "episodes", "success rate", "95% CI", "S/F/E", "mean length")
 
 
 def _summary_rows(summary: dict[str, Any]) -> list[list[str]]:
     rows = [
         [t["task"], t.get("rule", ""), _episodes_text(t), fmt_pct(t["success_rate"]), fmt_ci(t["ci_low"], t["ci_high"]),
-         _sfe(t), fmt_num(t["length"]["mean"])]
+         sfe(t), fmt_num(t["length"]["mean"])]
         for t in summary["tasks"]
     ]
     s = summary["suite"]
     rows.append([SUITE_ROW, "", str(s["episodes"]), fmt_pct(s["success_rate"]), fmt_ci(s["ci_low"], s["ci_high"]),
-                 _sfe(s), ""])
+                 sfe(s), ""])
     return rows
 
 
@@ -169,7 +116,7 @@ def _warnings(summary: dict[str, Any]) -> list[str]:
             out.append(f"{t['task']}: incomplete, {t['episodes']} of {t['planned']} planned episodes recorded "
                        "(the rate is biased towards short episodes; resume the run)")
         if t["errors"]:
-            out.append(f"{t['task']}: {_plural(t['errors'], 'error episode')}, excluded from the rate")
+            out.append(f"{t['task']}: {plural(t['errors'], 'error episode')}, excluded from the rate")
     if summary.get("unplanned_records_ignored"):
         out.append(f"{summary['unplanned_records_ignored']} record(s) outside the plan were ignored")
     if (summary.get("code_identity") or {}).get("changed"):
@@ -185,7 +132,7 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         f"Suite `{run['suite']}`, policy `{run['policy']}` ({run['policy_type']}), seed {run['seed']}, "
         f"git {run['git']}.",
         "",
-        _md_table(SUMMARY_HEADER, _summary_rows(summary)),
+        md_table(SUMMARY_HEADER, _summary_rows(summary)),
         "",
         f"Success rate = successes / (successes + failures); errors are counted separately (S/F/E). "
         f"95% Wilson intervals. Mean of per-task rates: {fmt_pct(suite['mean_task_rate'])}.",
@@ -195,9 +142,9 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         lines += ["", *[f"- **warning**: {w}" for w in warnings]]
     codes, funnel = _codes_rows(summary), _funnel_rows(summary)
     if codes:
-        lines += ["", "## Why episodes ended", "", _md_table(CODES_HEADER, codes)]
+        lines += ["", "## Why episodes ended", "", md_table(CODES_HEADER, codes)]
     if funnel:
-        lines += ["", "## Milestones", "", _md_table(FUNNEL_HEADER, funnel),
+        lines += ["", "## Milestones", "", md_table(FUNNEL_HEADER, funnel),
                   "", "Each milestone counts the decided episodes that met it at least once (arena_eval/envs/tasks/milestones.py)."]
     return "\n".join(lines) + "\n"
 
@@ -206,54 +153,25 @@ def summary_markdown(summary: dict[str, Any]) -> str:
 # Plots (matplotlib's Figure API with the Agg canvas: no pyplot global state)
 
 
-def _png_b64(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _new_figure(width: float, height: float, layout: str | None = None) -> Any:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), layout=layout)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _rate_bars(ax: Any, labels: list[str], items: list[dict[str, Any]], x: Any, width: float, **kw: Any) -> None:
-    rates = [0.0 if _nan(s["success_rate"]) else s["success_rate"] for s in items]
-    lo = [0.0 if _nan(s["ci_low"]) else r - s["ci_low"] for r, s in zip(rates, items)]
-    hi = [0.0 if _nan(s["ci_high"]) else s["ci_high"] - r for r, s in zip(rates, items)]
-    kw.setdefault("capsize", 4)
-    ax.bar(x, rates, width, yerr=[lo, hi], **kw)
-
-
-def _task_ticks(ax: Any, x: Any, labels: list[str]) -> None:
-    slanted = len(labels) > 4 or max(map(len, labels), default=0) > 12  # long Isaac Lab ids would overlap
-    ax.set_xticks(list(x), labels, rotation=25 if slanted else 0, ha="right" if slanted else "center",
-                  rotation_mode="anchor")
-
-
 def plot_success_rates(summary: dict[str, Any]) -> str:
     """Bar chart of success rate per task (and pooled) with Wilson error bars; base64 PNG."""
     items = summary["tasks"] + [{**summary["suite"], "task": SUITE_ROW}]
     labels = [s["task"] for s in items]
-    fig = _new_figure(max(5.0, 1.1 * len(items) + 2), 3.8)
+    fig = new_figure(max(5.0, 1.1 * len(items) + 2), 3.8)
     ax = fig.add_subplot()
     colours = ["#3b75af"] * len(summary["tasks"]) + ["#222222"]
-    _rate_bars(ax, labels, items, range(len(items)), 0.6, color=colours, ecolor="#444444")
+    rate_bars(ax, labels, items, range(len(items)), 0.6, color=colours, ecolor="#444444")
     for i, s in enumerate(items):
         n = s["successes"] + s["failures"]
-        inside = not _nan(s["success_rate"]) and s["success_rate"] >= 0.08  # else the bar is too short for text
+        inside = not is_nan(s["success_rate"]) and s["success_rate"] >= 0.08  # else the bar is too short for text
         ax.text(i, 0.02, f"{s['successes']}/{n}", ha="center", va="bottom", fontsize=8,
                 color="white" if inside else "#222222")
-    _task_ticks(ax, range(len(items)), labels)
+    task_ticks(ax, range(len(items)), labels)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("success rate")
     ax.set_title("Success rate per task (95% Wilson interval)")
     ax.grid(axis="y", alpha=0.3)
-    return _png_b64(fig)
+    return png_b64(fig)
 
 
 def plot_lengths(summary: dict[str, Any], by_task: dict[str, list[EpisodeRecord]]) -> str:
@@ -263,7 +181,7 @@ def plot_lengths(summary: dict[str, Any], by_task: dict[str, list[EpisodeRecord]
     rows = math.ceil(len(tasks) / cols) or 1
     from matplotlib.ticker import MaxNLocator
 
-    fig = _new_figure(4.2 * cols, 2.8 * rows + 0.6, layout="constrained")
+    fig = new_figure(4.2 * cols, 2.8 * rows + 0.6, layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax, t in zip(axes.flat, tasks):
         recs = by_task.get(t["task"], [])
@@ -287,7 +205,7 @@ def plot_lengths(summary: dict[str, Any], by_task: dict[str, list[EpisodeRecord]
     # One legend for all panels, outside them, so it never hides a bar.
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=9, frameon=False)
-    return _png_b64(fig)
+    return png_b64(fig)
 
 
 # ---------------------------------------------------------------------------------------
@@ -324,59 +242,6 @@ def _media_html(run_dir: Path, task: str) -> str:
 # ---------------------------------------------------------------------------------------
 # HTML
 
-CSS = """
-body { font-family: -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 2em auto;
-       max-width: 1200px; color: #222; padding: 0 1em; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.2em; margin-top: 1.6em; }
-.sub { color: #666; margin-top: 0; }
-table { border-collapse: collapse; margin: 0.5em 0; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.35em 0.6em; text-align: right; vertical-align: middle;
-         white-space: nowrap; }
-th { background: #f3f5f7; } .left { text-align: left; }
-tr.suite td { font-weight: bold; } tr.first td { border-top: 2px solid #999; }
-table.info td:first-child { color: #555; } table.info td { white-space: normal; }
-.headline { font-size: 1.15em; background: #f3f7fb; border-left: 4px solid #3b75af; padding: 0.6em 1em; }
-.warn { background: #fff4e5; border-left: 4px solid #e69500; padding: 0.5em 1em; }
-img.plot { max-width: 100%; display: block; margin: 0.8em 0; }
-img.frame { height: 90px; margin-right: 0.4em; } video.video { height: 90px; margin-right: 0.4em; }
-.note { color: #666; font-size: 0.9em; } .scroll { overflow-x: auto; }
-"""
-
-
-def _join(x: Any) -> str:
-    return ", ".join(map(str, x)) if isinstance(x, (list, tuple)) else ("" if x is None else str(x))
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def _esc(x: Any) -> str:
-    return html.escape("" if x is None else str(x))
-
-
-def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, table_id: str = "", cls: str = "",
-                row_classes: Sequence[str] | None = None, raw_cols: Collection[int] = (),
-                left_cols: Collection[int] = (0,)) -> str:
-    """A table; cells are escaped except those in raw_cols (pre-built HTML); text columns
-    in left_cols are left-aligned, the rest (numbers) right-aligned."""
-    tid = f' id="{table_id}"' if table_id else ""
-    tcls = f' class="{cls}"' if cls else ""
-    align = lambda j: ' class="left"' if j in left_cols or j in raw_cols else ""  # noqa: E731
-    out = [f'<div class="scroll"><table{tid}{tcls}>',
-           "<thead><tr>" + "".join(f"<th{align(j)}>{_esc(h)}</th>" for j, h in enumerate(header)) + "</tr></thead><tbody>"]
-    for i, row in enumerate(rows):
-        tr_cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
-        cells = [f"<td{align(j)}>{c if j in raw_cols else _esc(c)}</td>" for j, c in enumerate(row)]
-        out.append(f"<tr{tr_cls}>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table></div>")
-    return "\n".join(out)
-
-
-def _page(title: str, body: str) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_esc(title)}</title>'
-            f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n")
-
 
 def _info_rows(summary: dict[str, Any]) -> list[list[str]]:
     run, timing = summary["run"], summary["timing"]
@@ -391,10 +256,10 @@ def _info_rows(summary: dict[str, Any]) -> list[list[str]]:
         ["num_envs", num_envs],
         ["seed", run["seed"]],
         ["git revision", run["git"]],
-        ["device", _join(run["device"])],
+        ["device", join(run["device"])],
     ]
     if run.get("backend"):
-        rows.append(["backend", _join(run["backend"])])
+        rows.append(["backend", join(run["backend"])])
     if run.get("created"):
         rows.append(["created", run["created"]])
     if timing:
@@ -423,7 +288,7 @@ def _reasons_html(summary: dict[str, Any]) -> str:
             rows.append([t["task"], "error", reason.splitlines()[0][:200] if reason else "", str(n)])
     if not rows:
         return '<p class="note">No failures or errors.</p>'
-    return _html_table(("task", "outcome", "reason", "episodes"), rows, left_cols=(0, 1, 2))
+    return html_table(("task", "outcome", "reason", "episodes"), rows, left_cols=(0, 1, 2))
 
 
 def render_html(summary: dict[str, Any], by_task: dict[str, list[EpisodeRecord]], run_dir: str | Path) -> str:
@@ -436,25 +301,25 @@ def render_html(summary: dict[str, Any], by_task: dict[str, list[EpisodeRecord]]
     if has_media:
         rows = [r + [media.get(r[0], "") if i < len(summary["tasks"]) else ""] for i, r in enumerate(rows)]
     classes = [""] * len(summary["tasks"]) + ["suite first"]
-    table = _html_table(header, rows, table_id="summary-table", row_classes=classes,
+    table = html_table(header, rows, table_id="summary-table", row_classes=classes,
                         raw_cols={len(header) - 1} if has_media else set())
-    warnings = "".join(f'<p class="warn">{_esc(w)}</p>' for w in _warnings(summary))
+    warnings = "".join(f'<p class="warn">{esc(w)}</p>' for w in _warnings(summary))
     n = suite["successes"] + suite["failures"]
     headline = (f'<p class="headline">Suite success rate <b>{fmt_pct(suite["success_rate"])}</b> '
                 f'{fmt_ci(suite["ci_low"], suite["ci_high"])} over {n} decided episodes '
-                f'({_plural(suite["errors"], "error")}); mean of per-task rates {fmt_pct(suite["mean_task_rate"])}.</p>')
+                f'({plural(suite["errors"], "error")}); mean of per-task rates {fmt_pct(suite["mean_task_rate"])}.</p>')
     plots = ""
     if summary["tasks"]:
         plots = (f'<img class="plot" alt="success rate per task" src="data:image/png;base64,{plot_success_rates(summary)}">'
                  f'<img class="plot" alt="episode length by outcome" src="data:image/png;base64,{plot_lengths(summary, by_task)}">')
     codes, funnel = _codes_rows(summary), _funnel_rows(summary)
-    codes_html = _html_table(CODES_HEADER, codes, left_cols=(0, 1, 2, 5)) if codes else ""
-    funnel_html = (_html_table(FUNNEL_HEADER, funnel, left_cols=(0, 1)) if funnel
+    codes_html = html_table(CODES_HEADER, codes, left_cols=(0, 1, 2, 5)) if codes else ""
+    funnel_html = (html_table(FUNNEL_HEADER, funnel, left_cols=(0, 1)) if funnel
                    else '<p class="note">The tasks of this run declare no milestones.</p>')
     body = f"""
-<h1>{_esc(run['run_id'])}</h1>
-<p class="sub">policy <b>{_esc(run['policy'])}</b> on suite <b>{_esc(run['suite'])}</b> &middot; seed {_esc(run['seed'])}
-&middot; git {_esc(run['git_short'])} &middot; device {_esc(_join(run['device']))} (full run details at the end)</p>
+<h1>{esc(run['run_id'])}</h1>
+<p class="sub">policy <b>{esc(run['policy'])}</b> on suite <b>{esc(run['suite'])}</b> &middot; seed {esc(run['seed'])}
+&middot; git {esc(run['git_short'])} &middot; device {esc(join(run['device']))} (full run details at the end)</p>
 {headline}
 {warnings}
 <h2>Summary</h2>
@@ -469,42 +334,34 @@ def render_html(summary: dict[str, Any], by_task: dict[str, list[EpisodeRecord]]
 <h2>Failure and error reasons</h2>
 {_reasons_html(summary)}
 <h2>Run</h2>
-{_html_table(("field", "value"), _info_rows(summary), cls="info", left_cols=(0, 1))}
+{html_table(("field", "value"), _info_rows(summary), cls="info", left_cols=(0, 1))}
 <p class="note">Generated {summary['generated']} by arena-eval from manifest.json and episodes.jsonl.</p>
 """
-    return _page(f"arena-eval: {run['run_id']}", body)
+    return page(f"arena-eval: {run['run_id']}", body)
 
 
 def write_reports(run_dir: str | Path) -> dict[str, Path]:
     """Write summary.json, summary.csv, summary.md and report.html into the run dir (and for
     a sweep, sweep.csv and sensitivity.png)."""
-    from .sweep import plot_sensitivity
-    from .sweep import sweep_frame
-    from .sweep import sweep_html
-    from .sweep import sweep_markdown
+    from ..stats import sweep_frame
+    from .sweep import plot_sensitivity, sweep_html, sweep_markdown
 
     run_dir = Path(run_dir)
     manifest, by_task, dropped = load_task_records(run_dir)
-    summary = _summarize(run_dir, manifest, by_task, dropped)
+    summary = summarize_loaded(run_dir, manifest, by_task, dropped)
     paths = {name: run_dir / name for name in ("summary.json", "summary.csv", "summary.md", "report.html")}
     sweep = sweep_frame(manifest, by_task)
-    write_json_atomic(paths["summary.json"], _json_clean({**summary, **({"sweep": sweep.to_dict("records")} if not sweep.empty else {})}))
-    _write_text_atomic(paths["summary.csv"], summary_frame(summary).to_csv(index=False))
+    write_json_atomic(paths["summary.json"], json_clean({**summary, **({"sweep": sweep.to_dict("records")} if not sweep.empty else {})}))
+    write_text_atomic(paths["summary.csv"], summary_frame(summary).to_csv(index=False))
     md, page = summary_markdown(summary), render_html(summary, by_task, run_dir)
     if not sweep.empty:  # a robustness sweep (--vary): per-level table, paired tests, plot, frames
         paths.update({n: run_dir / n for n in ("sweep.csv", "sensitivity.png")})
-        _write_text_atomic(paths["sweep.csv"], sweep.to_csv(index=False))
+        write_text_atomic(paths["sweep.csv"], sweep.to_csv(index=False))
         png = plot_sensitivity(sweep, paths["sensitivity.png"])
         md += "\n## Robustness sweep\n\n" + sweep_markdown(sweep)
         page = page.replace("<h2>Plots</h2>", sweep_html(sweep, run_dir, png) + "\n<h2>Plots</h2>", 1)
-    _write_text_atomic(paths["summary.md"], md)
-    _write_text_atomic(paths["report.html"], page)
+    write_text_atomic(paths["summary.md"], md)
+    write_text_atomic(paths["report.html"], page)
     return paths
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    """Through a temporary file and a rename, like write_json_atomic: a report being
-    rewritten (e.g. after a resume) is never seen half written."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

@@ -37,15 +37,10 @@ from typing import Any, Callable, Protocol
 from tqdm import tqdm
 
 from .. import console
-from ..errors import RunStopped, UserError
-from ..records.rundir import EpisodeRecord
-from .runner import PlannedEpisode
-from .runner import PolicyUnavailable
-from .runner import SimulatorError
-from .runner import Timing
-from ..cards.specs import REPO_ROOT
-from ..cards.specs import PolicySpec
-from ..cards.specs import TaskSpec
+from ..cards import REPO_ROOT, PolicySpec, TaskSpec
+from ..errors import PolicyUnavailable, RunStopped, SimulatorError, UserError
+from ..records import EpisodeRecord
+from .runner import PlannedEpisode, Timing
 
 SHARD_ROUNDS = 4  # default shard size: this many rounds of the task's env slots
 _MEDIA_PATH = re.compile(r"^media/[A-Za-z0-9_\-]+/[A-Za-z0-9_.\-]+$")
@@ -120,12 +115,10 @@ def run_shard(job: dict[str, Any], shard: dict[str, Any], emit: Callable[..., No
     """Run one shard in this process; `emit("record", json)` and `emit("file", relpath,
     bytes)` as episodes end. Returns {"status": "ok", "timing": ...}, or the user error or
     run-stopping fault that ended it (the driver raises it)."""
-    from .media import MediaRecorder
+    from ..cards import parse_policy, task_from_card
     from ..policies import make_policy
-    from .runner import run_task
-    from .runner import task_env
-    from ..cards.specs import parse_policy
-    from ..cards.specs import task_from_card
+    from .media import MediaRecorder
+    from .runner import run_task, task_env
 
     name = shard["task"]
     try:

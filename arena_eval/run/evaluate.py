@@ -1,10 +1,10 @@
 """One evaluation: cards -> plan -> envs and policy -> records -> reports.
 
-The run directory is checked and locked first (`results.RunLock`: one writer per run, a
+The run directory is checked and locked first (`records.RunLock`: one writer per run, a
 one-line error for a path that cannot be a run directory), then everything that can be
 checked without the simulator is; a user error found later in a fresh run (a modality key
 the env cannot provide) removes the directory again, so no half-written results are left
-behind. A run's identity (`_identity`) holds what produced the actions: the cards, the
+behind. A run's identity (`records.manifest.run_identity`) holds what produced the actions: the cards, the
 checkpoint's content hash and, for a remote policy, what the server says it serves. The code
 has an identity of its own (`code_identity`: a content hash of the sources and card files):
 `--resume` under other code stops with one line naming both, unless `allow_code_change`,
@@ -25,35 +25,25 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from .. import console
-from ..records.code_identity import STAMP
-from ..records.code_identity import check_resume
-from ..records.code_identity import code_identity
-from ..records.code_identity import invocation
-from ..records.code_identity import run_cards
-from ..records.code_identity import git_info  # noqa: F401 (moved there; record.py imports it from here)
+from .. import __version__, console
+from ..cards import PolicySpec, SuiteSpec
 from ..errors import RunStopped, UserError
-from ..records.fingerprint import content_hash
-from .media import MediaRecorder
 from ..policies import Policy, make_policy
-from ..records.rundir import EPISODES
-from ..records.rundir import LOCK
-from ..records.rundir import MANIFEST
-from ..records.rundir import RunLock
-from ..records.rundir import RunWriter
-from ..records.rundir import finished
-from ..records.rundir import load_manifest
-from ..records.rundir import load_run
-from ..records.rundir import read_records
-from ..records.rundir import write_json_atomic
-from .runner import PlannedEpisode
-from .runner import Timing
-from .runner import make_plan
-from .runner import run_task
-from .runner import task_env
-from ..cards.specs import PolicySpec
-from ..cards.specs import SuiteSpec
+from ..records import (
+    EPISODES,
+    MANIFEST,
+    RunLock,
+    RunWriter,
+    content_hash,
+    finished,
+    load_run,
+    read_records,
+    write_json_atomic,
+)
+from ..records.code_identity import STAMP, code_identity, run_cards
+from ..records.manifest import plan_dict, record_definition, record_timing, resume_or_start, stamp
+from .media import MediaRecorder
+from .runner import PlannedEpisode, Timing, make_plan, run_task, task_env
 
 
 @dataclasses.dataclass
@@ -79,33 +69,6 @@ def default_run_dir(suite: SuiteSpec, policy: PolicySpec) -> Path:
     return Path("results") / f"{suite.name}-{policy.name}-{stamp}"
 
 
-def _plan_dict(suite: SuiteSpec, seed: int, plan: dict[str, list[PlannedEpisode]]) -> dict[str, Any]:
-    return {"seed": seed, "tasks": {t: {"episodes": len(eps), "seeds": [e.seed for e in eps]} for t, eps in plan.items()}}
-
-
-def _identity(manifest: dict[str, Any]) -> dict[str, Any]:
-    """What must match for --resume to continue a run (as JSON sees it; card paths aside)."""
-
-    def strip(x: Any) -> Any:
-        # A card's list of offered axes (`variations`) changes no episode; an applied level does.
-        if isinstance(x, dict):
-            return {k: strip(v) for k, v in x.items() if k not in ("source", "variations") and not (k == "variation" and not v)}
-        if isinstance(x, list):
-            return [strip(v) for v in x]
-        return x
-
-    keys = ("suite", "policy", "plan", "num_envs", "checkpoint_sha256", "policy_identity")
-    ident = strip(json.loads(json.dumps({k: manifest.get(k) for k in keys}, default=str)))
-    # One world per worker process: the number of slots changes no outcome, so a run may be
-    # resumed with another (e.g. `num_envs: auto` on a machine with other cores).
-    for t in (ident.get("suite") or {}).get("tasks", []):
-        env = t.get("env") or {}
-        if env.get("backend") == "isaaclab_workers":
-            env.pop("num_envs", None)
-            (ident.get("num_envs") or {}).pop(t.get("name"), None)
-    return ident
-
-
 def _num_envs(suite: SuiteSpec) -> dict[str, int]:
     return {t.name: t.env.num_envs for t in suite.tasks}
 
@@ -116,13 +79,13 @@ def build_manifest(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], polic
 
     devices = sorted({t.env.device for t in cfg.suite.tasks})
     code = code_identity(run_cards(cfg.suite, cfg.policy), own=cfg.out)
-    return {
+    return stamp({
         "run_id": cfg.out.name if cfg.out else None,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "argv": sys.argv,
         "suite": cfg.suite.to_dict(),
         "policy": cfg.policy.to_dict(),
-        "plan": _plan_dict(cfg.suite, cfg.seed, plan),
+        "plan": plan_dict(cfg.seed, {t: [e.seed for e in eps] for t, eps in plan.items()}),
         "num_envs": _num_envs(cfg.suite),
         "checkpoint_sha256": content_hash(policy_files),
         "policy_identity": policy_identity,
@@ -132,73 +95,10 @@ def build_manifest(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], polic
         "git": {"revision": code["revision"], "dirty": code["dirty"]},
         "code": code,
         "host": {"platform": platform.platform(), "cpus": os.cpu_count()},
-    }
+    })
 
 
 SIMULATOR_LOG = "simulator.log"
-
-
-def _describe_identity(ident: Any) -> str:
-    if not isinstance(ident, dict):
-        return "nothing recorded"
-    return ident.get("summary") or json.dumps(ident, sort_keys=True)[:200]
-
-
-def prepare_run_dir(cfg: EvalConfig, manifest: dict[str, Any]) -> tuple[bool, dict[str, Any], bool]:
-    """Check the (locked) run dir against the request. Returns (fresh, manifest to use,
-    whether a resumed run's plan grows). The manifest to use lists this invocation under
-    `invocations`; it is written when the invocation writes its first episode. Nothing is
-    written here: a refusal leaves the run as it was."""
-    out = cfg.out
-    assert out is not None
-    exists = out.is_dir() and any(p.name != LOCK for p in out.iterdir())
-    if not cfg.resume:
-        if exists:
-            raise UserError("holds another run; pass --resume to continue it or choose another --out", where=str(out))
-        return True, {**manifest, "invocations": [invocation(manifest["code"], resume=False)]}, False
-    old = load_manifest(out)
-    a, b = _identity(old), _identity(manifest)
-    grows = a != b and _extends(a, b)  # more episodes of the same plan (a sequential gate's next batch)
-    diff = [k for k in a if a[k] != b[k]]
-    if not grows and diff == ["policy_identity"]:
-        raise UserError(f"cannot resume: the run's actions came from {_describe_identity(a['policy_identity'])}, "
-                        f"but now from {_describe_identity(b['policy_identity'])}", where=str(out / MANIFEST))
-    if not grows and diff:
-        raise UserError(f"cannot resume: this request differs from the run in {', '.join(diff)}", where=str(out / MANIFEST))
-    # Same request; is it the same code? (The CI gate's batches resume their own run: same code.)
-    changed = check_resume(old, manifest["code"], cfg.allow_code_change, where=str(out / MANIFEST))
-    use = {**old, "invocations": [*(old.get("invocations") or []), invocation(manifest["code"], True, changed)]}
-    if grows:
-        use.update(suite=manifest["suite"], plan=manifest["plan"])
-        use["extended"] = [*old.get("extended", []), {
-            "from": {t: v["episodes"] for t, v in old["plan"]["tasks"].items()},
-            "to": {t: v["episodes"] for t, v in manifest["plan"]["tasks"].items()},
-            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}]
-    return False, use, grows
-
-
-def _extends(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """Does `new` only add episodes to `old`'s plan? Episode seeds depend on (seed, task,
-    index) alone, so a plan of E episodes is the first E of a longer one: a resumed run may
-    grow (never shrink), and what it recorded stays valid."""
-
-    def without_counts(ident: dict[str, Any]) -> dict[str, Any]:
-        x = json.loads(json.dumps(ident))
-        for t in (x.get("suite") or {}).get("tasks", []):
-            t.pop("episodes", None)
-        for t in ((x.get("plan") or {}).get("tasks") or {}).values():
-            t.pop("episodes", None)
-            t.pop("seeds", None)
-        return x
-
-    if without_counts(old) != without_counts(new):
-        return False
-    new_tasks = new["plan"]["tasks"]
-    for name, t in old["plan"]["tasks"].items():
-        seeds = new_tasks[name]["seeds"]
-        if len(seeds) < len(t["seeds"]) or seeds[: len(t["seeds"])] != t["seeds"]:
-            return False
-    return True
 
 
 def _check_out(cfg: EvalConfig) -> None:
@@ -261,7 +161,7 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
             make_expert(t, policy_spec.action_horizon)
 
     manifest = build_manifest(cfg, plan, policy.checkpoint_files(), policy.identity())
-    fresh, manifest, _grown = prepare_run_dir(cfg, manifest)
+    fresh, manifest, _grown = resume_or_start(cfg.out, manifest, cfg.resume, cfg.allow_code_change)
     done = finished(load_run(cfg.out)[1]) if not fresh else set()  # records checked against the plan
 
     from ..envs.isaaclab import check_env_ids
@@ -301,14 +201,13 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
                 with console.simulator_output(cfg.out / SIMULATOR_LOG, cfg.verbose), \
                         task_env(task, policy, cfg.seed) as env:
                     w = open_writer()
-                    _record_definition(cfg.out, task.name, getattr(env, "definition", None))
+                    record_definition(cfg.out, task.name, getattr(env, "definition", None))
                     media = MediaRecorder.for_task(cfg.out / "media" / task.name, task, env, cfg.videos)
                     total.add(run_task(env, policy, task, todo[task.name], w.append, progress=cfg.progress, media=media))
                     if hasattr(env, "backend_info"):  # the worker backend: workers, peak memory, restarts
                         env_info[task.name] = env.backend_info()
     except RunStopped as e:  # the simulator failed, the policy is gone, or Ray shards kept failing
-        from .runner import PolicyUnavailable
-        from .runner import SimulatorError
+        from ..errors import PolicyUnavailable, SimulatorError
 
         what = "policy unavailable" if isinstance(e, PolicyUnavailable) else "simulator failure" if isinstance(e, SimulatorError) else "ray"
         raise type(e)(f"{what}: {e}; finished episodes are kept in {cfg.out}, continue with --resume") from e
@@ -318,9 +217,9 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
 
     if writer is None and fresh:
         raise UserError("the plan is empty")
-    _record_timing(cfg.out, total, env_info)
+    record_timing(cfg.out, total.to_dict(), env_info)
     if cfg.report:
-        from ..reports.run import write_reports
+        from ..reports import write_reports
 
         write_reports(cfg.out)
     return cfg.out
@@ -350,42 +249,11 @@ def _run_on_ray(cfg: EvalConfig, todo: dict[str, list[PlannedEpisode]], writer: 
         write_json_atomic(cfg.out / MANIFEST, m)
 
 
-def _record_definition(run_dir: Path, task: str, definition: dict[str, Any] | None) -> None:
-    """The task's success and failure definition as its env built it (envs/definition.py),
-    in the manifest before its first episode is recorded."""
-    if definition is None:
-        return
-    m = json.loads((run_dir / MANIFEST).read_text())
-    if (m.get("definitions") or {}).get(task) != definition:
-        m.setdefault("definitions", {})[task] = definition
-        write_json_atomic(run_dir / MANIFEST, m)
-
-
-def _record_timing(run_dir: Path, t: Timing, env_info: dict[str, Any] | None = None) -> None:
-    """Add this invocation's timing to the manifest (summed over resumed invocations), and
-    what the backend reports of each task's env (the worker backend: its workers' peak
-    memory and restarts; the latest invocation's per task)."""
-    m = json.loads((run_dir / MANIFEST).read_text())
-    old = m.get("timing") or {}
-    new = t.to_dict()
-    m["timing"] = {k: round(old.get(k, 0) + new[k], 4) for k in new}
-    if env_info:
-        m["backend_info"] = {**(m.get("backend_info") or {}), **env_info}
-    write_json_atomic(run_dir / MANIFEST, m)
-
-
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    from ..cards.specs import load_policy
-
-    from ..cards.specs import load_suite
-
-    from ..cards.specs import override
-
-    from ..cards.specs import select_tasks
-    from ..cards.variation import expand
-    from ..cards.variation import parse_vary
+    from ..cards import load_policy, load_suite, override, select_tasks
+    from ..cards.variation import expand, parse_vary
 
     p = argparse.ArgumentParser(
         prog="evaluate.py",

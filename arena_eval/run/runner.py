@@ -27,17 +27,14 @@ import numpy as np
 from tqdm import tqdm
 
 from .. import console
-from ..envs.base import BatchedEnv
-from .media import MediaRecorder
-from ..errors import RunStopped, UserError
-from ..outcomes import code_of
-from ..policies.base import Policy
-from ..records.rundir import EpisodeRecord
-from ..cards.specs import ANNOTATION_KEY
-from ..cards.specs import ActionSlot
-from ..cards.specs import SuiteSpec
-from ..cards.specs import TaskSpec
+from ..cards import ANNOTATION_KEY, ActionSlot, SuiteSpec, TaskSpec
 from ..cards.variation import PolicySide
+from ..envs import BatchedEnv
+from ..errors import PolicyUnavailable, SimulatorError, UserError
+from ..outcomes import code_of
+from ..policies import Policy
+from ..records import EpisodeRecord
+from .media import MediaRecorder
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,8 +120,8 @@ class _ActionLog:
 def expert_episode(env: BatchedEnv, task: TaskSpec, seed: int) -> dict[str, np.ndarray]:
     """The task's scripted expert on one episode of `seed`, in slot 0: the actions it sent
     ({key: [T, D]}). Nothing is recorded as a result."""
+    from ..cards import PolicySpec
     from ..policies.simple import ScriptedPolicy
-    from ..cards.specs import PolicySpec
 
     if not task.expert:
         raise UserError(f"task {task.name!r} names no scripted expert (field 'expert'), which the blind baseline "
@@ -138,15 +135,6 @@ def expert_episode(env: BatchedEnv, task: TaskSpec, seed: int) -> dict[str, np.n
         raise UserError(f"the scripted expert's first episode of task {task.name!r} did not run ({why}); the blind "
                         "baseline has nothing to replay", where=task.source)
     return {k: np.stack(v) for k, v in log.actions.items()}
-
-
-class SimulatorError(RunStopped):
-    """The simulator failed in a way that ends the task (the episodes running are recorded)."""
-
-
-class PolicyUnavailable(RunStopped):
-    """The policy can serve no more (e.g. its server is gone): the run stops; the episodes
-    running are not recorded, so --resume runs them again."""
 
 
 def _check_actions(acts: Any, policy: Policy, task: TaskSpec, batch: int) -> None:

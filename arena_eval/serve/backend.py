@@ -28,12 +28,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from ..cards import ANNOTATION_KEY, PolicySpec, TaskSpec
 from ..errors import UserError
-from ..records.fingerprint import content_hash
-from ..policies.base import Policy, make_policy
-from ..cards.specs import ANNOTATION_KEY
-from ..cards.specs import PolicySpec
-from ..cards.specs import TaskSpec
+from ..policies import Policy, make_policy
+from ..records import content_hash
 from .server import Prepared, RequestError
 from .wire import ModalityConfig, one_line
 

@@ -32,9 +32,7 @@ def _loopback(host: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..cards.specs import load_policy
-    from ..cards.specs import load_suite
-    from ..cards.specs import select_tasks
+    from ..cards import load_policy, load_suite, select_tasks
 
     p = argparse.ArgumentParser(
         prog="serve_policy.py",

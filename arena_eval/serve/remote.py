@@ -52,12 +52,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from ..errors import UserError
-from ..policies.base import Policy
-from ..run.runner import PolicyUnavailable
-from ..cards.specs import ANNOTATION_KEY
-from ..cards.specs import PolicySpec
-from ..cards.specs import TaskSpec
+from ..cards import ANNOTATION_KEY, PolicySpec, TaskSpec
+from ..errors import PolicyUnavailable, UserError
+from ..policies import Policy
 from .client import PolicyClient, ServerError, ServerUnreachable
 from .wire import ModalityConfig
 

@@ -24,12 +24,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from . import rates as stats
 from ..errors import UserError
-from .summary import _unique_labels
-from .summary import is_paired
-from .summary import load_task_records
-from .summary import run_label
+from ..records import is_paired, load_task_records, run_label, unique_labels
+from . import rates as stats
 
 
 def load(run_dirs: Sequence[str | Path]) -> tuple[list[str], list[str], list[dict[str, list[Any]]]]:
@@ -37,7 +34,7 @@ def load(run_dirs: Sequence[str | Path]) -> tuple[list[str], list[str], list[dic
     if len(run_dirs) < 2:
         raise UserError("a leaderboard needs at least two runs")
     loaded = [(Path(d), *load_task_records(d)[:2]) for d in run_dirs]
-    labels = _unique_labels([run_label(m, d) for d, m, _ in loaded], [d for d, _, _ in loaded])
+    labels = unique_labels([run_label(m, d) for d, m, _ in loaded], [d for d, _, _ in loaded])
     common = [t for t in loaded[0][2] if all(t in bt for _, _, bt in loaded)]
     if not common:
         raise UserError("the runs have no task in common", where=", ".join(map(str, run_dirs)))

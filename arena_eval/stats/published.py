@@ -16,13 +16,9 @@ from typing import Any, Sequence
 import pandas as pd
 from scipy import stats as sps
 
-from . import rates as stats
 from ..errors import UserError
-from ..reports.run import fmt_ci
-from ..reports.run import fmt_p
-from ..reports.run import fmt_pct
-from .summary import load_task_records
-from .summary import run_label
+from ..records import load_task_records, run_label
+from . import rates as stats
 
 BINOMIAL = "exact binomial"
 BOSCHLOO = "Boschloo exact"
@@ -76,13 +72,3 @@ def compare_published(run_dirs: Sequence[str | Path], specs: Sequence[str]) -> p
     return df
 
 
-def published_markdown(df: pd.DataFrame) -> str:
-    head = "| run | task | success rate | 95% CI | published | test | p | p (Holm) |\n|---|---|---|---|---|---|---|---|\n"
-    body = "".join(
-        f"| {r.run} | {r.task} | {fmt_pct(r.success_rate)} ({r.successes}/{r.episodes}) | {fmt_ci(r.ci_low, r.ci_high)} | "
-        f"{fmt_pct(r.published_rate)}{'' if pd.isna(r.published_episodes) else f' of {int(r.published_episodes)}'} | "
-        f"{r.test} | {fmt_p(r.p_value)} | {fmt_p(r.p_holm)} |\n" for r in df.itertuples())
-    note = ("\nTwo-sided: exact binomial against the published rate taken as exact; Boschloo's exact test when "
-            "the published episode count is given (both are samples). A small p: the run is not consistent with "
-            "the published number.\n")
-    return "# Against published rates\n\n" + head + body + note

@@ -1,6 +1,6 @@
 """Confidence intervals and tests for success rates.
 
-Conventions (DESIGN.md, "Rules" 3-4 and "Statistics"):
+Conventions (docs/design.md Rules 3-4; docs/gates.md):
 
 - An episode is a success, a failure or an error. Errors are faults of the harness, the
   simulator or the policy, not evidence about the policy's skill: they are counted and
@@ -322,7 +322,6 @@ def fisher_n(base_rate: float, cand_rate: float, alpha: float = 0.05, power: flo
     return lo
 
 
-DEFAULT_MAX_MDE = 0.3  # compare's verdicts need a minimum detectable effect at most this (cards: max_mde)
 
 
 def _mcnemar_mde(p: float, n: int, alpha: float, power: float) -> float:

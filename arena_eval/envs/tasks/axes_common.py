@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import math
 
-from ...cards.variation import Axis
-
-from ...cards.variation import Level
+from ...cards.variation import Axis, Level
 
 
 def _rot_z(deg: float) -> list[float]:

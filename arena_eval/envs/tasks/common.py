@@ -10,9 +10,8 @@ from __future__ import annotations
 import math
 import os
 
-import torch
-
 import isaaclab.sim as sim_utils
+import torch
 from isaaclab.assets import AssetBaseCfg, RigidObjectCfg
 from isaaclab.sim.schemas import UsdPhysicsCollisionCfg
 from isaaclab.utils import configclass

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .action_head import DiT, CategorySpecificMLP, Ids, MultiEmbodimentActionEncoder, SelfAttentionTransformer
+from .action_head import CategorySpecificMLP, DiT, Ids, MultiEmbodimentActionEncoder, SelfAttentionTransformer
 from .config_n1x import N1xConfig
 
 

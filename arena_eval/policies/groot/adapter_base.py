@@ -40,10 +40,8 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from ...cards import ANNOTATION_KEY, PolicySpec, TaskSpec
 from ...errors import UserError
-from ...cards.specs import ANNOTATION_KEY
-from ...cards.specs import PolicySpec
-from ...cards.specs import TaskSpec
 from ..base import Policy
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}

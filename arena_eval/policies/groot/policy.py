@@ -60,8 +60,7 @@ import numpy as np
 import torch
 
 from ... import console
-from ...cards.specs import ANNOTATION_KEY
-from ...cards.specs import PolicySpec
+from ...cards import ANNOTATION_KEY, PolicySpec
 from .adapter_base import DTYPES, Gr00tAdapter, _Slot, card_path
 from .checkpoint import METADATA, checkpoint_files, load_weights
 from .config import EagleConfig, Gr00tConfig, load_config, load_eagle_config

@@ -37,14 +37,13 @@ import numpy as np
 import torch
 
 from ... import console
+from ...cards import ANNOTATION_KEY, PolicySpec
 from ...errors import UserError
-from ...cards.specs import ANNOTATION_KEY
-from ...cards.specs import PolicySpec
+from .adapter_base import DTYPES, Gr00tAdapter, _Slot
 from .checkpoint import INDEX, load_weights, weight_files
 from .config_n1x import N1xConfig, load_backbone_config, load_n1x_config
 from .images_n1x import eagle3_pixels, eval_transform
 from .modeling_n1x import Gr00tN1xModel, N1xInputs, build_empty_n1x, optional_tensors
-from .adapter_base import DTYPES, Gr00tAdapter, _Slot
 from .processor import KeySpec, load_chat_template, parse_key_map
 from .processor_n1x import (
     EMBODIMENT_ID,

@@ -5,7 +5,7 @@ actions to one class, NVIDIA's `StateActionProcessor`
 (`gr00t/data/state_action/state_action_processor.py`), built with the processor config's
 `use_percentiles`, `clip_outliers`, `apply_sincos_state_encoding` and `use_relative_action`;
 its arithmetic is in `gr00t/data/utils.py`. This module states each rule once, with the
-function it mirrors (tests/test_groot_normalization.py checks each against hand-worked values).
+function it mirrors (tests/unit/test_groot_normalization.py checks each against hand-worked values).
 
 State key (`apply_state`), first match wins:
 

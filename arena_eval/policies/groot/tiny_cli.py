@@ -14,8 +14,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import yaml
 
+    from ...cards import load_suite
     from ...errors import UserError
-    from ...cards.specs import load_suite
 
     p = argparse.ArgumentParser(
         description="Write a tiny random GR00T checkpoint (real layout), its processor "

@@ -32,10 +32,9 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from ...datasets.lerobot import LeRobotDataset
+from ...cards import ANNOTATION_KEY, parse_policy
+from ...datasets import LeRobotDataset
 from ...errors import UserError
-from ...cards.specs import ANNOTATION_KEY
-from ...cards.specs import parse_policy
 from .checkpoint import METADATA, save_weights
 from .tiny import TinySpec, tiny_card, write_tiny
 
@@ -270,7 +269,7 @@ def train(
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", refresh=False)
     model.eval()
     save_weights({k: v.detach().float().contiguous() for k, v in model.state_dict().items()}, ckpt, 1)
-    from ...records.fingerprint import content_hash
+    from ...records import content_hash
 
     one = len(datasets) == 1
     hashes = [content_hash([str(d.root / "data"), str(d.root / "meta")]) for d in datasets]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .. import axes_common as ax
 from . import layout as L
-from .robot import GR1_ARM_JOINTS, PANDA_ARM_JOINTS
+from .robot import PANDA_ARM_JOINTS
 
 _CUBE = (0.06, 0.06, 0.06)
 _RED, _GREEN, _YELLOW = (0.8, 0.1, 0.1), (0.1, 0.6, 0.2), (0.9, 0.8, 0.1)

@@ -27,8 +27,8 @@ from isaaclab.utils import configclass
 from isaaclab_newton.renderers import NewtonWarpRendererCfg
 
 from .. import milestones as ms
-from ..g1 import mdp
 from ..common import NoRewardsCfg, add_parts, asset_root, cuboid_object, physics, static_box, tray_parts
+from ..g1 import mdp
 from . import layout as L
 from .robot import GR1_ARM_JOINTS, GR1_HAND_JOINTS, GR1_USD, GR1_WAIST_JOINTS, PANDA_ARM_JOINTS, PANDA_USD
 

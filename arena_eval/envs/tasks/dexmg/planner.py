@@ -9,7 +9,6 @@ error x stiffness = grip force), lifted, moved, held or set down.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from ..g1.planner import Plan

@@ -22,17 +22,40 @@ from isaaclab.sim import SimulationCfg
 from isaaclab.utils import configclass
 from isaaclab_newton.renderers import NewtonWarpRendererCfg
 
-from ..common import (
-    NoRewardsCfg, RateLimitedJointPositionActionCfg, add_parts, asset_root, cuboid_object, physics, static_box, tray_parts,
-)
 from .. import milestones as ms
+from ..common import (
+    NoRewardsCfg,
+    RateLimitedJointPositionActionCfg,
+    add_parts,
+    asset_root,
+    cuboid_object,
+    physics,
+    static_box,
+    tray_parts,
+)
 from . import mdp
 from .layout import (
-    BIN_FLOOR, BIN_INNER, BIN_WALL, BIN_XY, BIN_YAW, BOX, BOX_IN_BIN_Z, BOX_MASS, BOX_REST_Z, BOX_XY, CONTROL_DT,
-    PELVIS_Z, READY_POSE,
-    TABLE_H, TABLE_SIZE, TABLE_XY,
+    BIN_B_INNER,
+    BIN_B_XY,
+    BIN_FLOOR,
+    BIN_INNER,
+    BIN_STAND,
+    BIN_WALL,
+    BIN_XY,
+    BIN_YAW,
+    BOX,
+    BOX_IN_BIN_Z,
+    BOX_MASS,
+    BOX_REST_Z,
+    BOX_XY,
+    CONTROL_DT,
+    PELVIS_Z,
+    READY_POSE,
+    TABLE_B_XY,
+    TABLE_H,
+    TABLE_SIZE,
+    TABLE_XY,
 )
-from .layout import BIN_B_INNER, BIN_B_XY, BIN_STAND, TABLE_B_XY
 from .robot import ARM_JOINTS, BASE_JOINTS, G1_MOBILE_USD, G1_PAD_USD, WAIST_JOINTS
 
 WOOD = (0.55, 0.45, 0.35)

@@ -32,6 +32,7 @@ from .kitchen import JOINTS as FIXTURE_JOINTS
 from .kitchen import KITCHEN_USD
 from .robot import ARM_JOINTS, FINGER_JOINTS, FINGER_OPEN, PANDA_USD, READY
 
+
 def robot_cfg() -> ArticulationCfg:
     joints = dict(zip(ARM_JOINTS, READY))
     joints.update({FINGER_JOINTS[0]: FINGER_OPEN, FINGER_JOINTS[1]: -FINGER_OPEN})

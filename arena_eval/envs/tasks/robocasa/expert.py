@@ -7,8 +7,6 @@ the Panda's IK offline with MuJoCo on the robot's MJCF, then plays the plan back
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ..playback import PlanPlayback, observed
