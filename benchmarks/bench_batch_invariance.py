@@ -29,8 +29,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from arena_eval.policies import make_policy  # noqa: E402
-from arena_eval.policies.groot.tiny import TinySpec, tiny_card, write_tiny  # noqa: E402
-from arena_eval.policies.groot.tiny_n1x import write_tiny_n1x  # noqa: E402
+from arena_eval.policies.groot import TinySpec, tiny_card, write_tiny, write_tiny_n1x  # noqa: E402
 from arena_eval.cards.specs import ANNOTATION_KEY
 from arena_eval.cards.specs import load_policy
 from arena_eval.cards.specs import parse_policy

@@ -14,8 +14,7 @@ import torch
 
 from arena_eval.errors import UserError
 from arena_eval.policies import make_policy
-from arena_eval.policies.groot.tiny import SMOKE, TinySpec, tiny_card, write_tiny
-from arena_eval.policies.groot.tiny_n1x import write_tiny_n1x
+from arena_eval.policies.groot import SMOKE, TinySpec, tiny_card, write_tiny, write_tiny_n1x
 from arena_eval.serve.backend import PolicyBackend
 from arena_eval.cards.specs import ANNOTATION_KEY
 from arena_eval.cards.specs import load_suite

@@ -15,11 +15,12 @@ from safetensors.torch import load_file, save_file
 
 from arena_eval.errors import UserError
 from arena_eval.policies import make_policy
-from arena_eval.policies.groot.config_n1x import N16, N17, load_backbone_config, parse_n1x_config
-from arena_eval.policies.groot.images_n1x import area_resize, eagle3_pixels, eval_transform
-from arena_eval.policies.groot.modeling_n1x import Gr00tN1xModel
-from arena_eval.policies.groot.tiny import TinySpec, tiny_card
-from arena_eval.policies.groot.tiny_n1x import write_tiny_n1x
+from arena_eval.policies.groot import TinySpec, tiny_card, write_tiny_n1x
+from arena_eval.policies.groot.n1x.backbone_config import load_backbone_config
+from arena_eval.policies.groot.n1x.config import N16, N17
+from arena_eval.policies.groot.n1x.config import parse_config as parse_n1x_config
+from arena_eval.policies.groot.n1x.images import area_resize, eagle3_pixels, eval_transform
+from arena_eval.policies.groot.n1x.model import Gr00tN1xModel
 from arena_eval.cards.specs import ANNOTATION_KEY
 from arena_eval.cards.specs import parse_policy
 
@@ -407,7 +408,7 @@ def test_eagle_smart_resize_as_processing_eagle3_vl():
     over 4096 * 28^2), scaled by sqrt(1512 * 2212 / max) = 1.0205 and floored to 28: 1456x2156
     (scaling the unrounded size instead gives 1484). Each side is capped at 7000 first; an
     aspect ratio over 200 is refused in one line."""
-    from arena_eval.policies.groot.images_n1x import smart_resize_28
+    from arena_eval.policies.groot.n1x.images import smart_resize_28
 
     assert smart_resize_28(1514, 2200) == (1456, 2156)
     assert smart_resize_28(50, 8000) == (56, 7000)
@@ -488,7 +489,7 @@ def test_joint_groups_of_another_size_map_through_the_card(written, tmp_path, ar
     dims, the rest filled."""
     import gymnasium as gym
 
-    from arena_eval.policies.groot.tiny import write_tiny
+    from arena_eval.policies.groot import write_tiny
     from arena_eval.cards.specs import TaskSpec
 
     base = written.get(arch)
@@ -589,7 +590,7 @@ def test_n17_pad_rows_get_no_attention_as_under_flash_attention(written):
 
 
 def test_eef_relative_poses_compose_with_the_state():
-    from arena_eval.policies.groot.state_action_n1x import compose_eef, matrix_to_rot6d, relative_eef, rot6d_to_matrix
+    from arena_eval.policies.groot.n1x.state_action import compose_eef, matrix_to_rot6d, relative_eef, rot6d_to_matrix
     from scipy.spatial.transform import Rotation
 
     rng = np.random.default_rng(0)

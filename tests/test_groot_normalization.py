@@ -1,6 +1,6 @@
 """N1.6 / N1.7 state and action (un)normalisation, key kind by key kind, against values worked
 out by hand from NVIDIA's formulas (StateActionProcessor and gr00t/data/utils.py; the rules are
-listed in arena_eval/policies/groot/state_action_n1x.py), and through the policy adapter."""
+listed in arena_eval/policies/groot/n1x/state_action.py), and through the policy adapter."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from arena_eval.policies import make_policy
-from arena_eval.policies.groot.state_action_n1x import (
+from arena_eval.policies.groot.n1x.state_action import (
     MEAN_STD,
     MIN_MAX,
     SIN_COS,
@@ -25,8 +25,7 @@ from arena_eval.policies.groot.state_action_n1x import (
     state_rule,
     unnormalize_action,
 )
-from arena_eval.policies.groot.tiny import TinySpec, tiny_card
-from arena_eval.policies.groot.tiny_n1x import write_tiny_n1x
+from arena_eval.policies.groot import TinySpec, tiny_card, write_tiny_n1x
 from arena_eval.cards.specs import ANNOTATION_KEY
 from arena_eval.cards.specs import parse_policy
 

@@ -17,8 +17,8 @@ import yaml
 
 from arena_eval.errors import UserError, cli_main
 from arena_eval.policies import make_policy
-from arena_eval.policies.groot.policy import PARAMS
-from arena_eval.policies.groot.tiny import SMOKE, TinySpec, tiny_card, write_tiny
+from arena_eval.policies.groot import SMOKE, TinySpec, tiny_card, write_tiny
+from arena_eval.policies.groot.n1.policy import PARAMS
 from arena_eval.policies.groot.tiny_cli import main as tiny_main
 from arena_eval.cards.specs import ANNOTATION_KEY
 from arena_eval.cards.specs import load_policy

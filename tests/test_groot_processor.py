@@ -9,16 +9,16 @@ import torch
 
 from arena_eval.errors import UserError
 from arena_eval.policies import make_policy
-from arena_eval.policies.groot.metadata import KeyMeta
-from arena_eval.policies.groot.processor import (
+from arena_eval.policies.groot import TinySpec, tiny_card, write_tiny
+from arena_eval.policies.groot.n1.images import preprocess_images
+from arena_eval.policies.groot.n1.metadata import KeyMeta
+from arena_eval.policies.groot.n1.processor import (
     NORM_MODES,
     PromptBuilder,
     format_instruction,
     normalize,
-    preprocess_images,
     unnormalize,
 )
-from arena_eval.policies.groot.tiny import TinySpec, tiny_card, write_tiny
 from arena_eval.cards.specs import parse_policy
 
 SPEC = TinySpec(

@@ -17,7 +17,7 @@ from arena_eval.datasets.lerobot import LeRobotDataset
 from arena_eval.datasets.lerobot import LeRobotWriter
 from arena_eval.datasets.open_loop import evaluate_open_loop
 from arena_eval.policies import make_policy
-from arena_eval.policies.groot.train import train
+from arena_eval.policies.groot import train
 from arena_eval.cards.specs import load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,9 +112,9 @@ def test_fan_in_init_redraws_the_per_embodiment_maps_reproducibly():
 
     import torch
 
-    from arena_eval.policies.groot.action_head import CategorySpecificLinear
-    from arena_eval.policies.groot.tiny import write_tiny
-    from arena_eval.policies.groot.train import fan_in_init
+    from arena_eval.policies.groot import write_tiny
+    from arena_eval.policies.groot.common.encoders import CategorySpecificLinear
+    from arena_eval.policies.groot.n1.train import fan_in_init
 
     with tempfile.TemporaryDirectory() as d:
         a = write_tiny(Path(d) / "a" / "c", Path(d) / "a" / "p", seed=0, num_shards=1)

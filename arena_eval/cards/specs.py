@@ -610,7 +610,7 @@ POLICY_ADAPTERS = {
     "replay": "arena_eval.policies.replay:ReplayPolicy",
     "blind": "arena_eval.policies.blind:BlindPolicy",
     "remote": "arena_eval.serve.remote:RemotePolicy",
-    "gr00t": "arena_eval.policies.groot.policy:Gr00tPolicy",
+    "gr00t": "arena_eval.policies.groot:make_gr00t_policy",
 }
 POLICY_TYPES = tuple(POLICY_ADAPTERS)
 

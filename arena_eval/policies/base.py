@@ -74,10 +74,13 @@ class Policy(abc.ABC):
 
 
 def make_policy(spec: PolicySpec) -> Policy:
-    """Build the adapter a policy card names; adapters are imported only when used."""
+    """Build the adapter a policy card names; adapters are imported only when used. The name
+    is an adapter class or a factory function taking the spec (`groot:make_gr00t_policy`
+    picks the class of the checkpoint's generation)."""
     import importlib
 
     from ..cards.specs import POLICY_ADAPTERS
 
-    module, _, cls = POLICY_ADAPTERS[spec.type].partition(":")
-    return getattr(importlib.import_module(module), cls)(spec)
+    module, _, name = POLICY_ADAPTERS[spec.type].partition(":")
+    make = getattr(importlib.import_module(module), name)  # a Policy subclass or a spec -> Policy function
+    return make(spec)
