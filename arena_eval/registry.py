@@ -201,7 +201,7 @@ _POLICIES: dict[str, str | Callable[..., Any]] = {
     "replay": "arena_eval.policies.replay:ReplayPolicy",
     "blind": "arena_eval.policies.blind:BlindPolicy",
     "remote": "arena_eval.serve.remote:RemotePolicy",
-    "gr00t": "arena_eval.policies.groot.policy:Gr00tPolicy",
+    "gr00t": "arena_eval.policies.groot:make_gr00t_policy",
 }
 _policies_loaded = False
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Batch invariance of the GR00T adapters (not a test; tests/unit/test_groot_batch_invariance.py is).
+"""Batch invariance of the GR00T adapters (not a test; tests/test_groot_batch_invariance.py is).
 
 For a tiny random checkpoint of each generation (N1, N1.5, N1.6, N1.7) and the three shipped
 checkpoints, each card is loaded twice: as shipped (`batch_invariant: true`, the default: one
@@ -30,8 +30,8 @@ import torch  # noqa: E402
 
 from arena_eval.cards import ANNOTATION_KEY, load_policy, parse_policy
 from arena_eval.policies import make_policy  # noqa: E402
-from arena_eval.policies.groot.tiny import TinySpec, tiny_card, write_tiny  # noqa: E402
-from arena_eval.policies.groot.tiny_n1x import write_tiny_n1x  # noqa: E402
+from arena_eval.policies.groot import write_tiny, write_tiny_n1x
+from arena_eval.policies.groot.common.tiny import TinySpec, tiny_card  # noqa: E402
 
 SPEC = TinySpec(state={"arm": 7, "grip": 1}, action={"arm": 7, "grip": 1}, video={"ego_view": (64, 48)})
 SAME = ["pick up the box"] * 4

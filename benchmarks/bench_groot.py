@@ -33,10 +33,12 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from arena_eval.cards import ANNOTATION_KEY, parse_policy
 from arena_eval.policies import make_policy  # noqa: E402
-from arena_eval.policies.groot.config import N1, N15, PUBLISHED, load_eagle_config, parse_config  # noqa: E402
-from arena_eval.policies.groot.config_n1x import N16, N17  # noqa: E402
-from arena_eval.policies.groot.modeling import Gr00tModel  # noqa: E402
-from arena_eval.policies.groot.tiny import TinySpec, tiny_card, write_tiny  # noqa: E402
+from arena_eval.policies.groot import write_tiny
+from arena_eval.policies.groot.common.tiny import TinySpec, tiny_card  # noqa: E402
+from arena_eval.policies.groot.n1.config import N1, N15, PUBLISHED, parse_config  # noqa: E402
+from arena_eval.policies.groot.n1.eagle_config import load_eagle_config  # noqa: E402
+from arena_eval.policies.groot.n1.model import Gr00tModel  # noqa: E402
+from arena_eval.policies.groot.n1x.config import N16, N17  # noqa: E402
 
 SPEC = TinySpec(
     state={"left_arm": 7, "right_arm": 7, "waist": 3},
@@ -161,7 +163,7 @@ N1X_IMAGE = 256  # the released processors' image size (shortest edge 256, squar
 
 def bench_generations_once(base: Path) -> None:
     """Backbone and DiT forward counts of one call, tiny checkpoints of every generation."""
-    from arena_eval.policies.groot.tiny_n1x import write_tiny_n1x
+    from arena_eval.policies.groot import write_tiny_n1x
 
     spec = TinySpec(state={"left_arm": 7}, action={"left_arm": 7}, video={"ego_view": (64, 64)})
     print("\n2b. forward passes per call, tiny checkpoints of each generation (batch 4, default steps; each row\n"
@@ -205,8 +207,9 @@ RELEASED_N1X = {
 
 
 def bench_flops_n1x(model_type: str, text_tokens: int, steps: tuple[int, ...]) -> None:
-    from arena_eval.policies.groot.config_n1x import load_backbone_config, parse_n1x_config
-    from arena_eval.policies.groot.modeling_n1x import Gr00tN1xModel
+    from arena_eval.policies.groot.n1x.backbone_config import load_backbone_config
+    from arena_eval.policies.groot.n1x.config import parse_config as parse_n1x_config
+    from arena_eval.policies.groot.n1x.model import Gr00tN1xModel
 
     cfg = parse_n1x_config({"model_type": model_type, **RELEASED_N1X[model_type]}, "released")
     bb, _ = load_backbone_config(None, model_type)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The N1.6 / N1.7 image transforms (arena_eval/policies/groot/images_n1x.py, written without
+"""The N1.6 / N1.7 image transforms (arena_eval/policies/groot/n1x/images.py, written without
 OpenCV) against OpenCV's INTER_AREA resize and albumentations' SmallestMaxSize, which NVIDIA's
 processors use. Not a test: the project's environment has neither package, so run it where
 they are installed, e.g.
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from arena_eval.policies.groot.images_n1x import area_resize, fractional_center_crop, smallest_max_size  # noqa: E402
+from arena_eval.policies.groot.n1x.images import area_resize, fractional_center_crop, smallest_max_size  # noqa: E402
 
 
 def images(h: int, w: int, seed: int) -> list[tuple[str, np.ndarray]]:

@@ -55,7 +55,7 @@ import numpy as np  # noqa: E402
 
 GENERATIONS = ("n1", "n1.5", "n1.6", "n1.7")
 # Published latency of one action chunk (batch 1, 4 denoising steps), as issue 29 quotes NVIDIA's
-# numbers: N1.5 47.88 ms on one H100 (Isaac-GR00T N1.5 release notes; docs/gr00t.md), N1.6 about 36-38 ms with torch.compile.
+# numbers: N1.5 47.88 ms on one H100 (shared/reference/gr00t.md), N1.6 about 36-38 ms with torch.compile.
 ANCHORS_MS = {"n1.5": (47.88, 47.88, "eager"), "n1.6": (36.0, 38.0, "torch.compile")}
 SIM_TASKS = (("g1", "g1_lift"), ("robocasa", "open_drawer"))
 SIM_DEVICE, POLICY_DEVICE = "cuda:0", "cuda"  # where the CUDA stages put the simulator and the policy
@@ -107,15 +107,14 @@ class Rec:
 
 
 def tiny_spec():
-    from arena_eval.policies.groot.tiny import TinySpec
+    from arena_eval.policies.groot.common.tiny import TinySpec
 
     return TinySpec(state={"left_arm": 7}, action={"left_arm": 7}, video={"ego_view": (64, 64)})
 
 
 def tiny_dir(out: Path, gen: str) -> Path:
     """A tiny checkpoint of `gen` with one camera, written once per --out and shared by the stages."""
-    from arena_eval.policies.groot.tiny import write_tiny
-    from arena_eval.policies.groot.tiny_n1x import write_tiny_n1x
+    from arena_eval.policies.groot import write_tiny, write_tiny_n1x
 
     d = out / "tiny" / gen
     if not (d / "done").exists():
@@ -133,23 +132,25 @@ def build(gen: str, device: str, dtype, tiny: Path | None = None):
     build_empty*, which build on the meta device): the published sizes, or a tiny checkpoint's."""
     import torch
 
-    from arena_eval.policies.groot import config as c1
-    from arena_eval.policies.groot import config_n1x as cx
-    from arena_eval.policies.groot.modeling import build_empty
-    from arena_eval.policies.groot.modeling_n1x import build_empty_n1x
+    from arena_eval.policies.groot.n1 import config as c1
+    from arena_eval.policies.groot.n1.eagle_config import load_eagle_config
+    from arena_eval.policies.groot.n1.model import build_empty
+    from arena_eval.policies.groot.n1x import config as cx
+    from arena_eval.policies.groot.n1x.backbone_config import load_backbone_config
+    from arena_eval.policies.groot.n1x.model import build_empty as build_empty_n1x
 
     proc, dev = (tiny / "processor" if tiny else None), torch.device(device)
     if gen in ("n1", "n1.5"):
         mt = c1.N15 if gen == "n1.5" else c1.N1
         pub = copy.deepcopy(c1.PUBLISHED[mt])
         cfg = c1.load_config(tiny / "checkpoint") if tiny else c1.parse_config(pub, "published")
-        return build_empty(cfg, c1.load_eagle_config(proc, mt), dev, dtype)
+        return build_empty(cfg, load_eagle_config(proc, mt), dev, dtype)
     from bench_groot import RELEASED_N1X
 
     mt = cx.N16 if gen == "n1.6" else cx.N17
     pub = {"model_type": mt, **RELEASED_N1X[mt]}
-    cfg = cx.load_n1x_config(tiny / "checkpoint") if tiny else cx.parse_n1x_config(pub, "published")
-    bb, where = cx.load_backbone_config(proc, mt)
+    cfg = cx.load_config(tiny / "checkpoint") if tiny else cx.parse_config(pub, "published")
+    bb, where = load_backbone_config(proc, mt)
     return build_empty_n1x(cfg, bb, dev, dtype, where)
 
 
@@ -202,10 +203,10 @@ def synthetic_inputs(model, gen: str, batch: int, text_tokens: int = 32, seed: i
     ids = torch.cat([text[:, :8], torch.full((batch, n_img), img), text[:, 8:]], 1)
     rest = (torch.randn(batch, 1, state_dim, generator=g), torch.zeros(batch, dtype=torch.long))
     if gen in ("n1", "n1.5"):
-        from arena_eval.policies.groot.modeling import ModelInputs
+        from arena_eval.policies.groot.n1.model import ModelInputs
 
         return ModelInputs(ids, torch.ones_like(ids), px, *rest), img
-    from arena_eval.policies.groot.modeling_n1x import N1xInputs
+    from arena_eval.policies.groot.n1x.model import N1xInputs
 
     return N1xInputs(ids, torch.ones_like(ids), px, grid, *rest), img
 
@@ -313,7 +314,7 @@ def stage_agreement(rec, a, cuda):
 
     from arena_eval.cards import ANNOTATION_KEY, parse_policy
     from arena_eval.policies import make_policy
-    from arena_eval.policies.groot.tiny import tiny_card
+    from arena_eval.policies.groot.common.tiny import tiny_card
 
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)

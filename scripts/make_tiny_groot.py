@@ -8,7 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from arena_eval.errors import cli_main  # noqa: E402
-from arena_eval.policies.groot.tiny_cli import main  # noqa: E402
+from arena_eval.policies.groot import make_tiny_main as main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(cli_main(main)())

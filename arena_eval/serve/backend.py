@@ -9,7 +9,7 @@ its env: the task is then bound on that request.
 
 Rows of different clients share a policy call when the server batches (server.py). That
 changes no client's actions where the policy is batch invariant: the GR00T adapters are by
-default (each row is computed alone, policies/groot/adapter_base.py), and so are the random
+default (each row is computed alone, policies/groot/common/adapter.py), and so are the random
 and zero policies (per-slot draws). A GR00T card with `batch_invariant: false` is not, and the
 served identity says so (`identity`), so a run records it.
 

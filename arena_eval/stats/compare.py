@@ -15,6 +15,7 @@ import pandas as pd
 from ..errors import UserError
 from ..records import (
     DEFAULT_MAX_MDE,
+    EpisodeRecord,
     check_same_definitions,
     is_paired,
     load_task_records,
@@ -23,7 +24,6 @@ from ..records import (
     success_rule,
     unique_labels,
 )
-from ..records.rundir import EpisodeRecord
 from . import rates as stats
 from .summary import SUITE_ROW
 

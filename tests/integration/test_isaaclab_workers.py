@@ -1,6 +1,6 @@
 """The worker backend on real Isaac Lab (kit-less, CPU, Newton's MuJoCo C solver): each slot
 is its own world, and the GR00T adapters compute each row of a policy call alone (batch
-invariant, policies/groot/adapter_base.py), so the shipped learned policy small-gr00t-g1-lift
+invariant, policies/groot/common/adapter.py), so the shipped learned policy small-gr00t-g1-lift
 gives identical records (every field but timing and slot) with 1 and 4 workers and in a run
 killed with SIGKILL after 2 records and resumed: issue 28's set-up, where a resumed run paired
 two episodes in one batched forward and one of them dropped its box at step 355 instead of

@@ -47,9 +47,10 @@ def test_baselines_are_complete_and_match_their_cards(entry):
 def degrade(card: Path, out: Path) -> Path:
     """A copy of the card's checkpoint with every weight re-drawn at random (same config,
     processor and metadata): what a broken training run or a wrong file would ship."""
-    from arena_eval.policies.groot.checkpoint import save_weights, weight_files
-    from arena_eval.policies.groot.config import load_config, load_eagle_config
-    from arena_eval.policies.groot.modeling import build_random
+    from arena_eval.policies.groot.common.checkpoint import save_weights, weight_files
+    from arena_eval.policies.groot.n1.config import load_config
+    from arena_eval.policies.groot.n1.eagle_config import load_eagle_config
+    from arena_eval.policies.groot.n1.model import build_random
 
     spec = load_policy(str(card))
     src_ckpt = (card.parent / spec.checkpoint).resolve()

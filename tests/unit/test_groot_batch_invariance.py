@@ -15,8 +15,8 @@ import torch
 from arena_eval.cards import ANNOTATION_KEY, load_suite, parse_policy
 from arena_eval.errors import UserError
 from arena_eval.policies import make_policy
-from arena_eval.policies.groot.tiny import SMOKE, TinySpec, tiny_card, write_tiny
-from arena_eval.policies.groot.tiny_n1x import write_tiny_n1x
+from arena_eval.policies.groot import write_tiny, write_tiny_n1x
+from arena_eval.policies.groot.common.tiny import SMOKE, TinySpec, tiny_card
 from arena_eval.serve.backend import PolicyBackend
 
 SPEC = TinySpec(state={"arm": 3, "grip": 1}, action={"arm": 3, "grip": 1}, video={"ego_view": (64, 48)})

@@ -15,11 +15,14 @@ from safetensors.torch import load_file, save_file
 
 from arena_eval.cards import parse_policy
 from arena_eval.errors import UserError
-from arena_eval.policies.groot.checkpoint import INDEX, METADATA, OPTIONAL, SINGLE, load_weights
-from arena_eval.policies.groot.config import N1, N15, PUBLISHED, load_config, load_eagle_config, parse_config
-from arena_eval.policies.groot.modeling import Gr00tModel, ModelInputs, build_empty
-from arena_eval.policies.groot.tiny import TinySpec, tiny_card, write_tiny
-from arena_eval.policies.groot.tokenizer import load_tokenizer
+from arena_eval.policies.groot import write_tiny
+from arena_eval.policies.groot.common.checkpoint import INDEX, SINGLE
+from arena_eval.policies.groot.common.tiny import TinySpec, tiny_card
+from arena_eval.policies.groot.common.tokenizer import load_tokenizer
+from arena_eval.policies.groot.n1.checkpoint import METADATA, OPTIONAL, load_weights
+from arena_eval.policies.groot.n1.config import N1, N15, PUBLISHED, load_config, parse_config
+from arena_eval.policies.groot.n1.eagle_config import load_eagle_config
+from arena_eval.policies.groot.n1.model import Gr00tModel, ModelInputs, build_empty
 
 SPEC = TinySpec(state={"arm": 3, "grip": 1}, action={"arm": 3, "grip": 1}, video={"ego_view": (40, 30)})
 

@@ -12,9 +12,9 @@ import time
 import pytest
 import torch
 
-from arena_eval.policies.groot.action_head import FlowMatchingActionHead
-from arena_eval.policies.groot.config import N15, ActionHeadConfig
-from arena_eval.policies.groot.tiny import tiny_config
+from arena_eval.policies.groot.n1.action_head import FlowMatchingActionHead
+from arena_eval.policies.groot.n1.config import N15, ActionHeadConfig
+from arena_eval.policies.groot.n1.tiny import tiny_config
 
 H, REAL_DIMS, ACTION_DIM, STATE_DIM, CTX_DIM = 4, 2, 4, 4, 64
 STEPS, BATCH, LR = 800, 64, 2e-3

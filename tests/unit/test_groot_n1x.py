@@ -16,11 +16,13 @@ from safetensors.torch import load_file, save_file
 from arena_eval.cards import ANNOTATION_KEY, parse_policy
 from arena_eval.errors import UserError
 from arena_eval.policies import make_policy
-from arena_eval.policies.groot.config_n1x import N16, N17, load_backbone_config, parse_n1x_config
-from arena_eval.policies.groot.images_n1x import area_resize, eagle3_pixels, eval_transform
-from arena_eval.policies.groot.modeling_n1x import Gr00tN1xModel
-from arena_eval.policies.groot.tiny import TinySpec, tiny_card
-from arena_eval.policies.groot.tiny_n1x import write_tiny_n1x
+from arena_eval.policies.groot import write_tiny_n1x
+from arena_eval.policies.groot.common.tiny import TinySpec, tiny_card
+from arena_eval.policies.groot.n1x.backbone_config import load_backbone_config
+from arena_eval.policies.groot.n1x.config import N16, N17
+from arena_eval.policies.groot.n1x.config import parse_config as parse_n1x_config
+from arena_eval.policies.groot.n1x.images import area_resize, eagle3_pixels, eval_transform
+from arena_eval.policies.groot.n1x.model import Gr00tN1xModel
 
 SPEC = TinySpec(
     state={"left_arm": 7, "waist": 3},
@@ -329,7 +331,7 @@ def test_batch_of_8_in_one_call_repeats_exactly(written, arch, per_row):
     c = pol.get_action(o, slots)
     assert not np.array_equal(a["action.left_arm"], c["action.left_arm"])  # other seeds, other noise
     # Each row as in a batch of 1 (its noise depends on its episode alone): bitwise when each
-    # row runs alone (tests/unit/test_groot_batch_invariance.py), within rounding when batched.
+    # row runs alone (tests/test_groot_batch_invariance.py), within rounding when batched.
     for i in (0, 5):
         pol.reset(slots[i : i + 1], [100 + i])
         one = pol.get_action(_rows(o, i), slots[i : i + 1])
@@ -406,7 +408,7 @@ def test_eagle_smart_resize_as_processing_eagle3_vl():
     over 4096 * 28^2), scaled by sqrt(1512 * 2212 / max) = 1.0205 and floored to 28: 1456x2156
     (scaling the unrounded size instead gives 1484). Each side is capped at 7000 first; an
     aspect ratio over 200 is refused in one line."""
-    from arena_eval.policies.groot.images_n1x import smart_resize_28
+    from arena_eval.policies.groot.n1x.images import smart_resize_28
 
     assert smart_resize_28(1514, 2200) == (1456, 2156)
     assert smart_resize_28(50, 8000) == (56, 7000)
@@ -488,7 +490,7 @@ def test_joint_groups_of_another_size_map_through_the_card(written, tmp_path, ar
     import gymnasium as gym
 
     from arena_eval.cards import TaskSpec
-    from arena_eval.policies.groot.tiny import write_tiny
+    from arena_eval.policies.groot import write_tiny
 
     base = written.get(arch)
     if base is None:  # N1.5 in the same spec
@@ -590,7 +592,7 @@ def test_n17_pad_rows_get_no_attention_as_under_flash_attention(written):
 def test_eef_relative_poses_compose_with_the_state():
     from scipy.spatial.transform import Rotation
 
-    from arena_eval.policies.groot.state_action_n1x import compose_eef, matrix_to_rot6d, relative_eef, rot6d_to_matrix
+    from arena_eval.policies.groot.n1x.state_action import compose_eef, matrix_to_rot6d, relative_eef, rot6d_to_matrix
 
     rng = np.random.default_rng(0)
     rs = Rotation.random(2, random_state=1).as_matrix()

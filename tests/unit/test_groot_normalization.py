@@ -1,6 +1,6 @@
 """N1.6 / N1.7 state and action (un)normalisation, key kind by key kind, against values worked
 out by hand from NVIDIA's formulas (StateActionProcessor and gr00t/data/utils.py; the rules are
-listed in arena_eval/policies/groot/state_action_n1x.py), and through the policy adapter."""
+listed in arena_eval/policies/groot/n1x/state_action.py), and through the policy adapter."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ import pytest
 
 from arena_eval.cards import ANNOTATION_KEY, parse_policy
 from arena_eval.policies import make_policy
-from arena_eval.policies.groot.state_action_n1x import (
+from arena_eval.policies.groot import write_tiny_n1x
+from arena_eval.policies.groot.common.tiny import TinySpec, tiny_card
+from arena_eval.policies.groot.n1x.state_action import (
     MEAN_STD,
     MIN_MAX,
     SIN_COS,
@@ -26,8 +28,6 @@ from arena_eval.policies.groot.state_action_n1x import (
     state_rule,
     unnormalize_action,
 )
-from arena_eval.policies.groot.tiny import TinySpec, tiny_card
-from arena_eval.policies.groot.tiny_n1x import write_tiny_n1x
 
 ST = {"min": [-1.0], "max": [3.0], "q01": [0.0], "q99": [2.0], "mean": [1.0], "std": [2.0]}
 FLAT = {"min": [1.0], "max": [1.0 + 1e-9], "q01": [1.0], "q99": [1.0], "mean": [1.0], "std": [0.0]}

@@ -18,8 +18,9 @@ import yaml
 from arena_eval.cards import ANNOTATION_KEY, load_policy, load_suite, parse_policy
 from arena_eval.errors import UserError, cli_main
 from arena_eval.policies import make_policy
-from arena_eval.policies.groot.policy import PARAMS
-from arena_eval.policies.groot.tiny import SMOKE, TinySpec, tiny_card, write_tiny
+from arena_eval.policies.groot import write_tiny
+from arena_eval.policies.groot.common.tiny import SMOKE, TinySpec, tiny_card
+from arena_eval.policies.groot.n1.policy import PARAMS
 from arena_eval.policies.groot.tiny_cli import main as tiny_main
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,16 +10,17 @@ import torch
 from arena_eval.cards import parse_policy
 from arena_eval.errors import UserError
 from arena_eval.policies import make_policy
-from arena_eval.policies.groot.metadata import KeyMeta
-from arena_eval.policies.groot.processor import (
+from arena_eval.policies.groot import write_tiny
+from arena_eval.policies.groot.common.tiny import TinySpec, tiny_card
+from arena_eval.policies.groot.n1.images import preprocess_images
+from arena_eval.policies.groot.n1.metadata import KeyMeta
+from arena_eval.policies.groot.n1.processor import (
     NORM_MODES,
     PromptBuilder,
     format_instruction,
     normalize,
-    preprocess_images,
     unnormalize,
 )
-from arena_eval.policies.groot.tiny import TinySpec, tiny_card, write_tiny
 
 SPEC = TinySpec(
     state={"arm": 3, "grip": 1}, action={"arm": 3, "grip": 1}, video={"ego_view": (40, 30), "wrist": (40, 30)}

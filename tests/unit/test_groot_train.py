@@ -16,7 +16,7 @@ from arena_eval.cards import load_policy
 from arena_eval.datasets import LeRobotDataset, LeRobotWriter
 from arena_eval.datasets.open_loop import evaluate_open_loop
 from arena_eval.policies import make_policy
-from arena_eval.policies.groot.train import train
+from arena_eval.policies.groot.n1.train import train
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,9 +110,9 @@ def test_fan_in_init_redraws_the_per_embodiment_maps_reproducibly():
 
     import torch
 
-    from arena_eval.policies.groot.action_head import CategorySpecificLinear
-    from arena_eval.policies.groot.tiny import write_tiny
-    from arena_eval.policies.groot.train import fan_in_init
+    from arena_eval.policies.groot import write_tiny
+    from arena_eval.policies.groot.common.encoders import CategorySpecificLinear
+    from arena_eval.policies.groot.n1.train import fan_in_init
 
     with tempfile.TemporaryDirectory() as d:
         a = write_tiny(Path(d) / "a" / "c", Path(d) / "a" / "p", seed=0, num_shards=1)

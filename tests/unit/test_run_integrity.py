@@ -292,8 +292,8 @@ def _recorded_smoke_run(out: Path, code_edit) -> None:
     `code_edit` changes the code it records, as a code change after the run would."""
     from arena_eval.cards import load_policy, load_suite, override
     from arena_eval.policies import make_policy
-    from arena_eval.run import EvalConfig, make_plan
     from arena_eval.records.manifest import resume_or_start
+    from arena_eval.run import EvalConfig, make_plan
     from arena_eval.run.evaluate import build_manifest
 
     cfg = EvalConfig(suite=override(load_suite("smoke"), episodes=4), policy=load_policy("scripted"), seed=0, out=out)

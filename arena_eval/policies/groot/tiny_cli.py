@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .tiny import spec_from_task, tiny_card, write_tiny
+from .common.tiny import spec_from_task, tiny_card
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.out.exists() and any(a.out.iterdir()):
         raise UserError("exists and is not empty", where=str(a.out))
     if n1x:
-        from .tiny_n1x import write_tiny_n1x
+        from .n1x.tiny import write_tiny as write_tiny_n1x
 
         write_tiny_n1x(
             a.out / "checkpoint",
@@ -91,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             extra_text=[t.instruction for t in suite.tasks],
         )
     else:
+        from .n1.tiny import write_tiny
+
         write_tiny(
             a.out / "checkpoint",
             a.out / "processor",
@@ -116,5 +118,3 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(a.out / "policy.yaml")
     return 0
-
-

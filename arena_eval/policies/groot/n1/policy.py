@@ -1,4 +1,4 @@
-"""The GR00T N1.5 / N1 policy adapter (card `type: gr00t`).
+"""The GR00T N1.5 / N1 policy adapter (card `type: gr00t` with an N1 or N1.5 checkpoint).
 
 Card (policies/<name>.yaml)::
 
@@ -47,7 +47,7 @@ Batching. `get_action` runs each row of a call alone (`batch_invariant: true`, t
 a row's actions are bitwise those of a batch of one: in a batched forward, rows with
 instructions of different lengths are left-padded and N1's DiT and N1.5's DiT and vl
 self-attention attend to the pads, and even rows sharing an instruction round differently in
-the last bits with the batch size (adapter_base.py says why that matters and what it costs).
+the last bits with the batch size (common/adapter.py says why that matters and what it costs).
 `batch_invariant: false` batches the rows in one forward (faster; recorded in the run identity).
 `predict` is always one batched forward.
 """
@@ -59,24 +59,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from ... import console
-from ...cards import ANNOTATION_KEY, PolicySpec
-from .adapter_base import DTYPES, Gr00tAdapter, _Slot, card_path
-from .checkpoint import METADATA, checkpoint_files, load_weights
-from .config import EagleConfig, Gr00tConfig, load_config, load_eagle_config
+from ....cards import ANNOTATION_KEY, PolicySpec
+from ..common.adapter import CARD_PARAMS, Gr00tAdapter
+from ..common.keys import KeySpec
+from ..common.tokenizer import load_chat_template, load_tokenizer
+from .checkpoint import METADATA, OPTIONAL, checkpoint_files
+from .config import Gr00tConfig, load_config
+from .eagle_config import EagleConfig, load_eagle_config
+from .images import image_normalisation
 from .metadata import EmbodimentMeta, load_metadata
-from .modeling import Gr00tModel, ModelInputs, build_empty
-from .processor import EMBODIMENT_IDS, NORM_MODES, Gr00tProcessor, KeySpec, load_chat_template, parse_key_map
-from .tokenizer import image_normalisation, load_tokenizer
+from .model import Gr00tModel, ModelInputs, build_empty
+from .processor import EMBODIMENT_IDS, NORM_MODES, Gr00tProcessor
 
 PARAMS = (
-    "processor_dir",
-    "embodiment_tag",
-    "denoising_steps",
-    "dtype",
-    "video",
-    "state",
-    "action",
+    *CARD_PARAMS,
     "state_normalization",
     "action_normalization",
     "annotation_key",
@@ -89,35 +85,19 @@ PARAMS = (
     "cpu_threads",
     "batch_invariant",
 )
-class Gr00tPolicy(Gr00tAdapter):
-    def __new__(cls, spec: PolicySpec | None = None) -> Gr00tPolicy:  # None: copy/pickle protocols
-        """One card type for every generation: an N1.6 or N1.7 checkpoint (by its config.json
-        model_type) gets the N1.6/N1.7 adapter, everything else this one (which reports errors)."""
-        if cls is Gr00tPolicy and spec is not None and spec.checkpoint:
-            from .config_n1x import MODEL_TYPES_N1X, checkpoint_model_type
 
-            if checkpoint_model_type(card_path(spec, spec.checkpoint)) in MODEL_TYPES_N1X:
-                from .policy_n1x import Gr00tN1xPolicy
 
-                # Not a Gr00tPolicy, so Python skips __init__ on it: built here, in full.
-                return Gr00tN1xPolicy(spec)  # type: ignore[return-value]
-        return super().__new__(cls)
-
+class Gr00tN1Policy(Gr00tAdapter):
     def __init__(self, spec: PolicySpec):
         super().__init__(spec)
-        self.where = spec.source or None
         p = dict(spec.params)
-        unknown = sorted(set(p) - set(PARAMS))
-        if unknown:
-            self._err(f"unknown parameter {unknown[0]!r} (known: {', '.join(PARAMS)})", "params")
+        self._check_params(p, PARAMS)
         if not spec.checkpoint:
             self._err("a GR00T card needs the checkpoint directory", "checkpoint")
         self.ckpt = self._path(spec.checkpoint)
         if not self.ckpt.is_dir():
             self._err(f"checkpoint directory {self.ckpt} not found", "checkpoint")
-        for name in ("processor_dir", "embodiment_tag"):
-            if not p.get(name):
-                self._err("missing required field", f"params.{name}")
+        self._require(p, "processor_dir", "embodiment_tag")
         self.processor_dir = self._path(str(p["processor_dir"]))
         if not self.processor_dir.is_dir():
             self._err(
@@ -141,13 +121,7 @@ class Gr00tPolicy(Gr00tAdapter):
             )
         self.meta: EmbodimentMeta = metas[self.tag]
         self.embodiment_id = self._embodiment_id(p.get("embodiment_id"))
-        self.steps = self._int(p, "denoising_steps", head.num_inference_timesteps or 4)
-        self.noise_mode = self._choice(p, "noise", ("per_episode", "per_call"), "per_episode")
-        self.batch_invariant = self._bool(p, "batch_invariant", True)
-        self.annotation_key = str(p.get("annotation_key") or ANNOTATION_KEY)
-        self.device = self._device(spec.device)
-        dt = self._choice(p, "dtype", ("auto", *DTYPES), "auto")
-        self.dtype = (torch.bfloat16 if self.device.type == "cuda" else torch.float32) if dt == "auto" else DTYPES[dt]
+        self._read_run_params(p, head.num_inference_timesteps or 4)
 
         self.video = self._keys(p, "video", self.meta.video, None)
         self.state = self._keys(p, "state", self.meta.state, p.get("state_normalization", "min_max"))
@@ -199,13 +173,9 @@ class Gr00tPolicy(Gr00tAdapter):
             formalize_language=bool(p.get("formalize_language", False)),
             state_horizon=self._int(p, "state_horizon", 1),
         )
-        if p.get("cpu_threads") is not None:
-            torch.set_num_threads(self._int(p, "cpu_threads", 1))
+        self._set_threads(p)
         self.model: Gr00tModel = build_empty(self.cfg, self.eagle, self.device, self.dtype)
-        report = load_weights(self.model, self.ckpt)
-        self.skipped, self.absent = report.skipped, report.absent
-        print(report.line(self.ckpt), file=console.stream())
-        self._slots: dict[int, _Slot] = {}
+        self._load_weights(OPTIONAL)
 
     # -- card helpers (each error names the card and field)
 
@@ -231,22 +201,12 @@ class Gr00tPolicy(Gr00tAdapter):
         return table[self.tag]
 
     def _keys(self, p: dict, modality: str, known: dict[str, Any], norm: Any) -> list[KeySpec]:
-        raw = p.get(modality) or {}
+        raw = self._key_map(p.get(modality) or {}, modality, "metadata")
         field = f"params.{modality}"
-        if isinstance(raw, list):
-            raw = {k: (k.split(".", 1)[1] if isinstance(k, str) and "." in k else k) for k in raw}
-        if not isinstance(raw, dict):
-            self._err("expected a mapping of suite keys to checkpoint metadata keys (or a list)", field)
         if norm is not None and not isinstance(norm, (str, dict)):
             self._err("expected a mode or a mapping of suite keys to modes", f"params.{modality}_normalization")
         out = []
-        for suite_key, value in raw.items():
-            if not isinstance(suite_key, str) or not suite_key.startswith(modality + "."):
-                self._err(f"suite key {suite_key!r} must look like {modality}.<name>", field)
-            try:
-                meta_key, index, fill = parse_key_map(value, modality)
-            except ValueError as e:
-                self._err(f"{suite_key}: {e}", field)
+        for suite_key, meta_key, index, fill in self._key_maps(raw, modality):
             if index is not None and modality == "video":
                 self._err(f"{suite_key}: a camera takes no index", field)
             if not isinstance(meta_key, str) or meta_key not in known:
@@ -270,15 +230,6 @@ class Gr00tPolicy(Gr00tAdapter):
         return out
 
     # -- the Policy interface
-
-    def required_obs(self) -> dict[str, tuple[int, ...] | None]:
-        # Frames of any size: the processor crops and resizes them to the tower's size, as the
-        # original pipeline does with frames at the dataset's resolution (so a 224x224 camera
-        # binds a checkpoint trained on 256x256 frames).
-        req: dict[str, tuple[int, ...] | None] = {k.suite_key: None for k in self.video}
-        for k in self.state:  # a mapped joint group takes any width covering its index
-            req[k.suite_key] = (k.dim,) if k.index is None else None
-        return req
 
     def inputs(self, obs: dict[str, Any]) -> ModelInputs:
         if self.annotation_key not in obs and ANNOTATION_KEY in obs:
@@ -304,4 +255,3 @@ class Gr00tPolicy(Gr00tAdapter):
         files = checkpoint_files(self.ckpt)
         files += sorted(p for p in self.processor_dir.rglob("*") if p.is_file())
         return [str(f) for f in files]
-

@@ -1,4 +1,4 @@
-"""`experiment_cfg/metadata.json`: per embodiment tag, the statistics that normalise state and
+"""An N1 / N1.5 checkpoint's `experiment_cfg/metadata.json`: per embodiment tag, the statistics that normalise state and
 action keys and the shapes of the video, state and action modalities."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import UserError
-from .config import read_json
+from ....errors import UserError
+from ..common.jsonfile import read_json
 
 STAT_NAMES = ("min", "max", "mean", "std", "q01", "q99")
 

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from ...errors import UserError
+from ....errors import UserError
 
 # Kinds of key.
 SIN_COS, MEAN_STD, MIN_MAX = "sin_cos", "mean_std", "min_max"
@@ -198,4 +198,3 @@ def relative_eef(state: np.ndarray, action: np.ndarray, fmt: str = "xyz+rot6d") 
     rst = np.swapaxes(rs, -1, -2)
     pos = (rst @ (action[..., :3] - state[:, None, :3])[..., None])[..., 0]
     return np.concatenate([pos, _encode(rst @ ra, fmt)], axis=-1)
-

@@ -15,7 +15,7 @@ Card::
       video: {video.ego_view: ego_view}    # suite key -> the checkpoint's modality key
       state: {state.left_arm: left_arm}    # every state key of the modality config
       action: {action.left_arm: left_arm}  # action keys taken from the chunk
-      annotation_key, noise, embodiment_id, dtype, cpu_threads, batch_invariant: as for N1.5 (policy.py)
+      annotation_key, noise, embodiment_id, dtype, cpu_threads, batch_invariant: as for N1.5 (n1/policy.py)
 
 Frames of any size are accepted: the processor resizes them as the checkpoint's own does.
 Normalisation, relative actions and horizons come from the checkpoint's processor files.
@@ -23,49 +23,43 @@ Noise is drawn as for N1.5 (per episode and call, float32 on the CPU), with the 
 [B, action_horizon of the model (40 for N1.7), max_action_dim].
 
 Batching: `get_action` runs each row alone by default (`batch_invariant: true`), as for N1.5
-(adapter_base.py): N1.7's vl self-attention is unmasked, so in a batched forward a left-padded
+(common/adapter.py): N1.7's vl self-attention is unmasked, so in a batched forward a left-padded
 row's actions change with the longest instruction beside it; N1.6 masks pads in its DiT, but
 its rows still round differently in the last bits with the batch size. `predict` is batched.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ... import console
-from ...cards import ANNOTATION_KEY, PolicySpec
-from ...errors import UserError
-from .adapter_base import DTYPES, Gr00tAdapter, _Slot
-from .checkpoint import INDEX, load_weights, weight_files
-from .config_n1x import N1xConfig, load_backbone_config, load_n1x_config
-from .images_n1x import eagle3_pixels, eval_transform
-from .modeling_n1x import Gr00tN1xModel, N1xInputs, build_empty_n1x, optional_tensors
-from .processor import KeySpec, load_chat_template, parse_key_map
-from .processor_n1x import (
+from ....cards import ANNOTATION_KEY, PolicySpec
+from ....errors import UserError
+from ..common.adapter import CARD_PARAMS, Gr00tAdapter
+from ..common.checkpoint import INDEX, weight_files
+from ..common.jsonfile import read_json_object
+from ..common.keys import KeySpec
+from ..common.text import IMG_CONTEXT, expand_eagle_images, formalize
+from ..common.tokenizer import load_chat_template, load_tokenizer
+from .backbone_config import load_backbone_config
+from .config import N1xConfig, load_config
+from .images import eagle3_pixels, eval_transform
+from .model import Gr00tN1xModel, N1xInputs, build_empty, optional_tensors
+from .processor import (
     EMBODIMENT_ID,
     PROCESSOR_CONFIG,
+    QWEN_IMAGE_KEYS,
     STATISTICS,
-    expand_eagle_images,
     expand_qwen_images,
-    formalize,
     load_embodiment,
     load_embodiment_ids,
 )
-from .state_action_n1x import compose_eef, normalize_state, unnormalize_action
-from .tokenizer import load_tokenizer
+from .state_action import compose_eef, normalize_state, unnormalize_action
 
-PARAMS_N1X = (
-    "processor_dir",
-    "embodiment_tag",
-    "denoising_steps",
-    "dtype",
-    "video",
-    "state",
-    "action",
+PARAMS = (
+    *CARD_PARAMS,
     "annotation_key",
     "noise",
     "embodiment_id",
@@ -77,21 +71,14 @@ PARAMS_N1X = (
 class Gr00tN1xPolicy(Gr00tAdapter):
     def __init__(self, spec: PolicySpec):  # noqa: C901 (one linear pass over the card)
         super().__init__(spec)
-        self.where = spec.source or None
         p = dict(spec.params)
-        unknown = sorted(set(p) - set(PARAMS_N1X))
-        if unknown:
-            self._err(
-                f"unknown parameter {unknown[0]!r} for an N1.6/N1.7 card (known: {', '.join(PARAMS_N1X)})", "params"
-            )
+        self._check_params(p, PARAMS, " for an N1.6/N1.7 card")
         self.ckpt = self._path(spec.checkpoint or "")
-        for name in ("processor_dir", "embodiment_tag"):
-            if not p.get(name):
-                self._err("missing required field", f"params.{name}")
+        self._require(p, "processor_dir", "embodiment_tag")
         self.processor_dir = self._path(str(p["processor_dir"]))
         if not self.processor_dir.is_dir():
             self._err(f"processor directory {self.processor_dir} not found", "params.processor_dir")
-        self.cfg: N1xConfig = load_n1x_config(self.ckpt)
+        self.cfg: N1xConfig = load_config(self.ckpt)
         self.tag = str(p["embodiment_tag"])
         self.emb, self.kw = load_embodiment(self.ckpt, self.tag)
         if spec.action_horizon != self.emb.horizon:
@@ -105,13 +92,7 @@ class Gr00tN1xPolicy(Gr00tAdapter):
         if isinstance(eid, bool) or not isinstance(eid, int) or not 0 <= eid < self.cfg.max_num_embodiments:
             self._err(f"no projector index for {self.tag!r}; set params.embodiment_id", "params.embodiment_id")
         self.embodiment_id = eid
-        self.steps = self._int(p, "denoising_steps", self.cfg.num_inference_timesteps)
-        self.noise_mode = self._choice(p, "noise", ("per_episode", "per_call"), "per_episode")
-        self.batch_invariant = self._bool(p, "batch_invariant", True)
-        self.annotation_key = str(p.get("annotation_key") or ANNOTATION_KEY)
-        self.device = self._device(spec.device)
-        dt = self._choice(p, "dtype", ("auto", *DTYPES), "auto")
-        self.dtype = (torch.bfloat16 if self.device.type == "cuda" else torch.float32) if dt == "auto" else DTYPES[dt]
+        self._read_run_params(p, self.cfg.num_inference_timesteps)
         self.formalize = bool(self.kw.get("formalize_language", self.cfg.raw.get("formalize_language", True)))
         self.edge = int(self.kw.get("shortest_image_edge") or self.cfg.raw.get("shortest_image_edge") or 256)
         self.crop = float(self.kw.get("crop_fraction") or self.cfg.raw.get("crop_fraction") or 0.95)
@@ -134,40 +115,27 @@ class Gr00tN1xPolicy(Gr00tAdapter):
             from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
             pre = self.processor_dir / "preprocessor_config.json"
-            kw = {k: v for k, v in _json(pre).items() if k in _QWEN_IMAGE_KEYS} if pre.is_file() else {}
+            kw = {k: v for k, v in read_json_object(pre).items() if k in QWEN_IMAGE_KEYS} if pre.is_file() else {}
             self.image_processor = Qwen2VLImageProcessorPil(**({"patch_size": 16} | kw))
-        if p.get("cpu_threads") is not None:
-            torch.set_num_threads(self._int(p, "cpu_threads", 1))
-        self.model: Gr00tN1xModel = build_empty_n1x(self.cfg, bb, self.device, self.dtype, bb_where)
-        tid = self.tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>" if not self.cfg.is_n17 else "<|image_pad|>")
+        self._set_threads(p)
+        self.model: Gr00tN1xModel = build_empty(self.cfg, bb, self.device, self.dtype, bb_where)
+        tid = self.tokenizer.convert_tokens_to_ids(IMG_CONTEXT if not self.cfg.is_n17 else "<|image_pad|>")
         if tid != self.model.backbone.image_token_id:
             self._err(
                 f"the tokenizer's image token id {tid} differs from the backbone config's "
                 f"{self.model.backbone.image_token_id} ({bb_where})",
                 "params.processor_dir",
             )
-        report = load_weights(self.model, self.ckpt, optional=optional_tensors(self.cfg.model_type))
-        self.skipped, self.absent = report.skipped, report.absent
-        print(report.line(self.ckpt), file=console.stream())
-        self._slots: dict[int, _Slot] = {}
+        self._load_weights(optional_tensors(self.cfg.model_type))
 
     def _map(self, p: dict, modality: str, known: dict[str, int], every: bool) -> list[KeySpec]:
         raw = p.get(modality)
         field = f"params.{modality}"
         if raw is None:
             raw = {f"{modality}.{k}": k for k in known}
-        if isinstance(raw, list):
-            raw = {k: k.split(".", 1)[1] if isinstance(k, str) and "." in k else k for k in raw}
-        if not isinstance(raw, dict):
-            self._err("expected a mapping of suite keys to checkpoint modality keys (or a list)", field)
+        raw = self._key_map(raw, modality, "modality")
         out = []
-        for sk, value in raw.items():
-            if not isinstance(sk, str) or not sk.startswith(modality + "."):
-                self._err(f"suite key {sk!r} must look like {modality}.<name>", field)
-            try:
-                mk, index, fill = parse_key_map(value, modality)
-            except ValueError as e:
-                self._err(f"{sk}: {e}", field)
+        for sk, mk, index, fill in self._key_maps(raw, modality):
             if index is not None and (modality == "video" or len(index) != known.get(mk, -1)):
                 self._err(f"{sk}: index must list one suite dim per checkpoint dim ({known.get(mk)})", field)
             if not isinstance(mk, str) or mk not in known:
@@ -182,11 +150,6 @@ class Gr00tN1xPolicy(Gr00tAdapter):
         return out
 
     # -- the Policy interface
-
-    def required_obs(self) -> dict[str, tuple[int, ...] | None]:
-        req: dict[str, tuple[int, ...] | None] = {k.suite_key: None for k in self.video}  # any size: resized
-        req.update({k.suite_key: (k.dim,) if k.index is None else None for k in self.state})
-        return req
 
     def bind(self, task: Any, obs_space: Any, act_space: Any) -> None:
         if self.video and self.emb.video_frames > 1:  # before the first episode, not at its first call
@@ -313,33 +276,6 @@ class Gr00tN1xPolicy(Gr00tAdapter):
         files += sorted(weight_files(self.ckpt))
         files += sorted(p for p in self.processor_dir.rglob("*") if p.is_file())
         return [str(f) for f in files]
-
-
-_QWEN_IMAGE_KEYS = (
-    "patch_size",
-    "temporal_patch_size",
-    "merge_size",
-    "image_mean",
-    "image_std",
-    "size",
-    "min_pixels",
-    "max_pixels",
-    "do_resize",
-    "do_rescale",
-    "rescale_factor",
-    "do_normalize",
-    "do_convert_rgb",
-    "resample",
-)
-
-
-def _json(path: Path) -> dict[str, Any]:
-    from .config import read_json
-
-    d = read_json(path)
-    if not isinstance(d, dict):
-        raise UserError("expected a JSON object", where=str(path))
-    return d
 
 
 def _groups(px: list[np.ndarray]) -> list[torch.Tensor]:

@@ -32,11 +32,15 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from ...cards import ANNOTATION_KEY, parse_policy
-from ...datasets import LeRobotDataset
-from ...errors import UserError
-from .checkpoint import METADATA, save_weights
-from .tiny import TinySpec, tiny_card, write_tiny
+from ....cards import ANNOTATION_KEY, parse_policy
+from ....datasets import LeRobotDataset
+from ....errors import UserError
+from ..common.checkpoint import save_weights
+from ..common.encoders import CategorySpecificLinear
+from ..common.tiny import TinySpec, tiny_card
+from .checkpoint import METADATA
+from .images import crop_resize
+from .tiny import write_tiny
 
 TAG = "new_embodiment"
 INITS = ("fan_in", "original")
@@ -49,8 +53,6 @@ def fan_in_init(model: torch.nn.Module, seed: int) -> int:
     is ~0.1 per layer, the noisy action barely reaches the DiT and training stalls (G1 lift,
     14 action dims: loss 0.90 flat from step 600 and closed loop 0/20; with this init 0.15 by
     step 300). Returns the number of maps redrawn."""
-    from .action_head import CategorySpecificLinear
-
     gen = torch.Generator().manual_seed(seed)
     n = 0
     with torch.no_grad():
@@ -76,7 +78,7 @@ def dataset_stats(ds: LeRobotDataset, spec: TinySpec) -> dict[str, dict[str, dic
 
 def frame_stats(datasets: list[LeRobotDataset]) -> dict[str, dict[str, dict[str, list[float]]]]:
     """As `dataset_stats`, over every frame of several datasets together (stats.json's way)."""
-    from ...datasets.lerobot import STAT_QUANTILES
+    from ....datasets.lerobot import STAT_QUANTILES
 
     cols: dict[str, list[np.ndarray]] = {}
     for ds in datasets:
@@ -230,16 +232,14 @@ def train(
     card_path.write_text(f"# Small GR00T N1.5 trained by scripts/train_small.py on {names}.\n"
                          + yaml.safe_dump(card, sort_keys=False))
 
-    from .policy import Gr00tPolicy
+    from .policy import Gr00tN1Policy
 
-    policy = Gr00tPolicy(parse_policy(card, str(card_path)))
+    policy = Gr00tN1Policy(parse_policy(card, str(card_path)))
     model, proc_ = policy.model, policy.processor
     if init == "fan_in":
         fan_in_init(model, seed)
     horizon = model.cfg.action_head_cfg.action_horizon
     train_eps = [list(range(len(d) - holdout)) for d in datasets]
-    from .processor import crop_resize
-
     size = proc_.eagle.image_size
     samples = Samples(list(zip(datasets, train_eps)), horizon, video, exclude,
                       prep=lambda v: crop_resize(v, size, proc_.crop_scale).permute(0, 2, 3, 1).numpy())
@@ -269,7 +269,7 @@ def train(
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", refresh=False)
     model.eval()
     save_weights({k: v.detach().float().contiguous() for k, v in model.state_dict().items()}, ckpt, 1)
-    from ...records import content_hash
+    from ....records import content_hash
 
     one = len(datasets) == 1
     hashes = [content_hash([str(d.root / "data"), str(d.root / "meta")]) for d in datasets]

@@ -27,37 +27,11 @@ from transformers import Qwen3Config, Siglip2VisionConfig
 from transformers.models.qwen3.modeling_qwen3 import Qwen3Model
 from transformers.models.siglip2.modeling_siglip2 import Siglip2Encoder, Siglip2VisionEmbeddings
 
-from ...errors import UserError
+from ....errors import UserError
+from ..common.sizes import TEXT_CONFIG_KEYS, VISION_CONFIG_KEYS
 
-_VISION_KEYS = (
-    "hidden_size",
-    "intermediate_size",
-    "num_hidden_layers",
-    "num_attention_heads",
-    "num_channels",
-    "num_patches",
-    "patch_size",
-    "hidden_act",
-    "layer_norm_eps",
-    "attention_dropout",
-)
-_TEXT_KEYS = (
-    "vocab_size",
-    "hidden_size",
-    "intermediate_size",
-    "num_hidden_layers",
-    "num_attention_heads",
-    "num_key_value_heads",
-    "head_dim",
-    "hidden_act",
-    "max_position_embeddings",
-    "rms_norm_eps",
-    "rope_theta",
-    "rope_scaling",
-    "attention_bias",
-    "attention_dropout",
-    "tie_word_embeddings",
-)
+# N1.6 passes SigLIP2's patch count (its position table) too.
+_VISION_KEYS = VISION_CONFIG_KEYS + ("num_patches",)
 
 
 def eagle3_configs(data: dict[str, Any], select_layer: int, where: str) -> tuple[Siglip2VisionConfig, Qwen3Config]:
@@ -71,7 +45,7 @@ def eagle3_configs(data: dict[str, Any], select_layer: int, where: str) -> tuple
     if select_layer > int(t.get("num_hidden_layers", 28)):
         raise UserError(f"select_layer {select_layer} exceeds the language model's layers", where=where)
     vcfg = Siglip2VisionConfig(**{k: v[k] for k in _VISION_KEYS if k in v}, attn_implementation="sdpa")
-    tkw = {k: t[k] for k in _TEXT_KEYS if k in t}
+    tkw = {k: t[k] for k in TEXT_CONFIG_KEYS if k in t}
     tcfg = Qwen3Config(**tkw | {"num_hidden_layers": select_layer, "use_cache": False}, attn_implementation="sdpa")
     return vcfg, tcfg
 

@@ -1,15 +1,15 @@
 """Reading and writing GR00T checkpoint weights (safetensors only; no pickle anywhere).
 
-A checkpoint directory holds `config.json`, `experiment_cfg/metadata.json` and either
-`model.safetensors` or shards `model-0000K-of-0000N.safetensors` with
-`model.safetensors.index.json`. Loading is strict: every tensor the model has must be in the
-files, with its shape and finite values, and every tensor in the files must be used, except
-the optional ones: tensors that some revisions of the released code define and that the
-action never needs (the language-model head, SigLIP's attention-pooling head, the training-only
-state-dropout token), which are neither loaded nor computed, whether present or absent. Each
-generation lists its own (`OPTIONAL` here for N1 / N1.5; `OPTIONAL_N16`, `OPTIONAL_N17` in
-modeling_n1x.py), and `LoadReport.line()` says in one line which were skipped and which were
-absent. Any other violation is a one-line `UserError` naming the file and the tensor.
+Every generation stores `model.safetensors`, or shards `model-0000K-of-0000N.safetensors`
+with `model.safetensors.index.json`, beside its `config.json`. Loading is strict: every tensor
+the model has must be in the files, with its shape and finite values, and every tensor in the
+files must be used, except the optional ones: tensors that some revisions of the released code
+define and that the action never needs (the language-model head, SigLIP's attention-pooling
+head, the training-only state-dropout token), which are neither loaded nor computed, whether
+present or absent. Each generation lists its own (`OPTIONAL` in n1/checkpoint.py for N1 and
+N1.5; `OPTIONAL_N16`, `OPTIONAL_N17` in n1x/model.py), and `LoadReport.line()` says in one
+line which were skipped and which were absent. Any other violation is a one-line `UserError`
+naming the file and the tensor.
 """
 
 from __future__ import annotations
@@ -24,21 +24,11 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
 
-from ...errors import UserError
+from ....errors import UserError
 
 SINGLE = "model.safetensors"
 INDEX = "model.safetensors.index.json"
 CONFIG = "config.json"
-METADATA = "experiment_cfg/metadata.json"
-
-# Optional tensors (key or key prefix -> what it is) of the N1.5 and N1 layouts: present in
-# real checkpoints, never needed for actions.
-OPTIONAL = {
-    "backbone.eagle_model.language_model.lm_head.": "the language-model head (N1.5)",
-    "backbone.eagle_model.vision_model.vision_model.head.": "SigLIP's attention-pooling head (N1.5)",
-    "backbone.model.language_model.lm_head.": "the language-model head (N1)",
-    "backbone.model.vision_model.vision_model.head.": "SigLIP's attention-pooling head (N1)",
-}
 
 
 @dataclasses.dataclass
@@ -96,17 +86,8 @@ def weight_files(ckpt: Path) -> dict[Path, list[str] | None]:
     raise UserError(f"no weights: expected {SINGLE} or {INDEX} with its shards", where=str(ckpt))
 
 
-def checkpoint_files(ckpt: Path) -> list[Path]:
-    """Every file whose content defines the checkpoint (for the run manifest's hash)."""
-    files = [ckpt / CONFIG, ckpt / METADATA]
-    if (ckpt / INDEX).is_file():
-        files.append(ckpt / INDEX)
-    files += sorted(weight_files(ckpt))
-    return files
-
-
 @torch.no_grad()
-def load_weights(model: nn.Module, ckpt: Path, optional: dict[str, str] = OPTIONAL) -> LoadReport:
+def load_weights(model: nn.Module, ckpt: Path, optional: dict[str, str]) -> LoadReport:
     """Fill `model` (any device and dtype) from the checkpoint, strictly. Tensors matching a
     key or prefix of `optional` are skipped when present (the model must not have them)."""
     unused = tuple(optional)

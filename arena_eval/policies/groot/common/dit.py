@@ -1,14 +1,13 @@
-"""The flow-matching action head of GR00T N1.5 and N1.
+"""The DiT of every GR00T action head (`action_head.model.*`) and its blocks, also the plain
+blocks of the vl self-attention (`action_head.vl_self_attention.*`).
 
-Module and parameter names mirror the checkpoint (`action_head.*`), so weights load by name:
-per-embodiment MLPs (`state_encoder`, `action_encoder`, `action_decoder`), the DiT (`model`)
-with adaptive LayerNorm conditioned on the discretised flow time, and, for N1.5 only,
-`future_tokens`, `vlln` and `vl_self_attention` on the backbone features.
-
-Sampling integrates the learned velocity from noise (t = 0) to actions (t = 1) with K Euler
-steps. Everything that does not depend on the step (the vision-language tokens after vlln
-and self-attention, the cross-attention keys and values of every cross-attending block, the
-state token) is computed once per call and reused by every step.
+Module and parameter names mirror the checkpoints, so weights load by name: the DiT's
+`timestep_encoder`, `transformer_blocks.i.{norm1, attn1, norm3, ff}` with adaptive LayerNorm
+conditioned on the discretised flow time, `norm_out`, `proj_out_1`, `proj_out_2`. With
+interleaving, even blocks cross-attend to the vision-language tokens and odd blocks
+self-attend; a cross-attending block may take a boolean mask of the context (N1.6/N1.7's
+alternating DiT). `DiT.context_kv` computes every cross-attending block's keys and values
+once, so the denoising steps reuse them.
 """
 
 from __future__ import annotations
@@ -19,60 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import ActionHeadConfig, TransformerConfig
-
-# Embodiment ids: one per sample, or one int when the whole batch shares it (the common case).
-Ids = torch.Tensor | int
-
-
-class CategorySpecificLinear(nn.Module):
-    """One linear map per embodiment: W [C, in, out], b [C, out], picked by each sample's id."""
-
-    def __init__(self, num_categories: int, input_dim: int, hidden_dim: int):
-        super().__init__()
-        self.W = nn.Parameter(0.02 * torch.randn(num_categories, input_dim, hidden_dim))
-        self.b = nn.Parameter(torch.zeros(num_categories, hidden_dim))
-
-    def forward(self, x: torch.Tensor, cat_ids: Ids) -> torch.Tensor:
-        if isinstance(cat_ids, int):  # one embodiment for the whole batch: a plain matmul, no gather
-            return x @ self.W[cat_ids] + self.b[cat_ids]
-        return torch.bmm(x, self.W[cat_ids]) + self.b[cat_ids].unsqueeze(1)
-
-
-class CategorySpecificMLP(nn.Module):
-    def __init__(self, num_categories: int, input_dim: int, hidden_dim: int, output_dim: int):
-        super().__init__()
-        self.layer1 = CategorySpecificLinear(num_categories, input_dim, hidden_dim)
-        self.layer2 = CategorySpecificLinear(num_categories, hidden_dim, output_dim)
-
-    def forward(self, x: torch.Tensor, cat_ids: Ids) -> torch.Tensor:
-        return self.layer2(F.relu(self.layer1(x, cat_ids)), cat_ids)
-
-
-def sinusoidal_encoding(timesteps: torch.Tensor, dim: int) -> torch.Tensor:
-    """[..., dim]: half sin, half cos, frequencies exp(-i ln(10000) / half)."""
-    half = dim // 2
-    exponent = -torch.arange(half, dtype=torch.float, device=timesteps.device) * (math.log(10000.0) / half)
-    freqs = timesteps.float().unsqueeze(-1) * exponent.exp()
-    return torch.cat([torch.sin(freqs), torch.cos(freqs)], dim=-1)
-
-
-class MultiEmbodimentActionEncoder(nn.Module):
-    """W1 (action -> w), concat the sinusoidal time encoding, W2 (2w -> w), swish, W3 (w -> w)."""
-
-    def __init__(self, action_dim: int, hidden_size: int, num_embodiments: int):
-        super().__init__()
-        self.hidden_size = hidden_size
-        self.W1 = CategorySpecificLinear(num_embodiments, action_dim, hidden_size)
-        self.W2 = CategorySpecificLinear(num_embodiments, 2 * hidden_size, hidden_size)
-        self.W3 = CategorySpecificLinear(num_embodiments, hidden_size, hidden_size)
-
-    def forward(self, actions: torch.Tensor, timesteps: torch.Tensor, cat_ids: Ids) -> torch.Tensor:
-        b, t, _ = actions.shape
-        a_emb = self.W1(actions, cat_ids)
-        tau = sinusoidal_encoding(timesteps[:, None].expand(b, t), self.hidden_size).to(a_emb.dtype)
-        x = self.W2(torch.cat([a_emb, tau], dim=-1), cat_ids)
-        return self.W3(x * torch.sigmoid(x), cat_ids)
+from .config import TransformerConfig
 
 
 class TimestepEmbedding(nn.Module):
@@ -285,99 +231,3 @@ class SelfAttentionTransformer(nn.Module):
         for blk in self.transformer_blocks:
             x = blk(x)
         return x
-
-
-class FlowMatchingActionHead(nn.Module):
-    def __init__(self, cfg: ActionHeadConfig, n15: bool):
-        super().__init__()
-        self.cfg = cfg
-        self.n15 = n15
-        e, w = cfg.max_num_embodiments, cfg.input_embedding_dim
-        dit = cfg.diffusion_model_cfg
-        # N1 projects the backbone features to the DiT width in the backbone (`backbone.linear`).
-        context_dim = dit.cross_attention_dim or dit.inner_dim
-        self.model = DiT(dit, context_dim)
-        self.state_encoder = CategorySpecificMLP(e, cfg.max_state_dim, cfg.hidden_size, w)
-        self.action_encoder = MultiEmbodimentActionEncoder(cfg.action_dim, w, e)
-        self.action_decoder = CategorySpecificMLP(e, cfg.hidden_size, cfg.hidden_size, cfg.action_dim)
-        if n15:
-            self.future_tokens = nn.Embedding(cfg.num_target_vision_tokens, w)
-            if cfg.use_vlln:
-                assert cfg.vl_self_attention_cfg is not None
-                self.vlln = nn.LayerNorm(cfg.backbone_embedding_dim)
-                self.vl_self_attention = SelfAttentionTransformer(cfg.vl_self_attention_cfg)
-        if cfg.add_pos_embed:
-            self.position_embedding = nn.Embedding(cfg.max_seq_len, w)
-
-    # -- pieces shared by sampling and training
-
-    def encode_context(self, vl_embs: torch.Tensor) -> torch.Tensor:
-        """Backbone features -> the tokens the DiT attends to (vlln + self-attention, N1.5)."""
-        if self.n15 and self.cfg.use_vlln:
-            vl_embs = self.vl_self_attention(self.vlln(vl_embs))
-        return vl_embs
-
-    def velocity(
-        self, x: torch.Tensor, timesteps: torch.Tensor, state_features: torch.Tensor, kv: list, embodiment_id: Ids
-    ) -> torch.Tensor:
-        """The predicted velocity of the action chunk `x` at discretised time `timesteps`."""
-        feats = self.action_encoder(x, timesteps, embodiment_id)
-        if self.cfg.add_pos_embed:
-            feats = feats + self.position_embedding.weight[: feats.shape[1]].unsqueeze(0)
-        parts = [state_features]
-        if self.n15:
-            parts.append(self.future_tokens.weight.unsqueeze(0).expand(x.shape[0], -1, -1))
-        out = self.model(torch.cat(parts + [feats], dim=1), timesteps, kv=kv)
-        return self.action_decoder(out, embodiment_id)[:, -x.shape[1] :]
-
-    # -- inference
-
-    @torch.no_grad()
-    def sample(
-        self, vl_embs: torch.Tensor, state: torch.Tensor, embodiment_id: Ids, noise: torch.Tensor, num_steps: int
-    ) -> torch.Tensor:
-        """K Euler steps from `noise` [B, H, action_dim]; step k uses time int(k / K * buckets)."""
-        kv = self.model.context_kv(self.encode_context(vl_embs))
-        state_features = self.state_encoder(state, embodiment_id)
-        x = noise.to(vl_embs.dtype)
-        dt = 1.0 / num_steps
-        for k in range(num_steps):
-            t = int(k / float(num_steps) * self.cfg.num_timestep_buckets)
-            ts = torch.full((x.shape[0],), t, device=x.device, dtype=torch.long)
-            x = x + dt * self.velocity(x, ts, state_features, kv, embodiment_id)
-        return x
-
-    # -- training
-
-    def sample_time(self, batch: int, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
-        """t = (s_max - s) / s_max with s ~ Beta(alpha, beta): more weight on noisy times."""
-        a, b = self.cfg.noise_beta_alpha, self.cfg.noise_beta_beta
-        # Beta via two Gammas would need a generator-aware sampler; the inverse CDF of a uniform
-        # is exact for beta == 1 (the published configs) and keeps draws reproducible.
-        if b != 1.0:
-            s = torch.distributions.Beta(a, b).sample((batch,))
-        else:
-            s = torch.rand(batch, generator=generator) ** (1.0 / a)
-        return ((self.cfg.noise_s - s) / self.cfg.noise_s).to(device)
-
-    def loss(
-        self,
-        vl_embs: torch.Tensor,
-        state: torch.Tensor,
-        embodiment_id: Ids,
-        actions: torch.Tensor,
-        action_mask: torch.Tensor,
-        generator: torch.Generator | None = None,
-    ) -> torch.Tensor:
-        """Flow-matching loss: MSE of the predicted velocity (action - noise) at x_t = (1-t) noise + t action,
-        over the valid (unpadded) action dims only."""
-        b = actions.shape[0]
-        noise = torch.randn(actions.shape, generator=generator).to(actions.device, actions.dtype)
-        t = self.sample_time(b, generator, actions.device).to(actions.dtype)[:, None, None]
-        x_t = (1 - t) * noise + t * actions
-        target = actions - noise
-        ts = (t[:, 0, 0] * self.cfg.num_timestep_buckets).long()
-        kv = self.model.context_kv(self.encode_context(vl_embs))
-        pred = self.velocity(x_t, ts, self.state_encoder(state, embodiment_id), kv, embodiment_id)
-        mask = action_mask.to(pred.dtype)
-        return (F.mse_loss(pred, target, reduction="none") * mask).sum() / mask.sum()

@@ -1,4 +1,4 @@
-"""Tiny random GR00T checkpoints in the exact real layout, for tests, benchmarks and CI.
+"""Tiny random GR00T N1 / N1.5 checkpoints in the exact real layout, for tests, benchmarks and CI.
 
 `write_tiny` writes a checkpoint directory (`config.json` with the real fields, sharded
 `model-0000K-of-0000N.safetensors` with `model.safetensors.index.json`, and
@@ -11,45 +11,55 @@ tree mirrors the real checkpoint, plus the never-used tensors real N1.5 files ca
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from .checkpoint import CONFIG, METADATA, save_weights
-from .config import N1, N15, load_eagle_config, parse_config
+from ..common.checkpoint import CONFIG, save_weights
+from ..common.sizes import (
+    GR00T_FLOW_MATCHING,
+    TINY_BACKBONE_WIDTH,
+    TINY_DIT,
+    TINY_HEAD,
+    TINY_QWEN3,
+    TINY_SIGLIP,
+    TINY_VL_SELF_ATTENTION,
+)
+from ..common.tiny import SMOKE, TinySpec
+from ..common.tokenizer import EAGLE_TOKENS, build_tiny_tokenizer
+from .backbone import siglip_config
+from .checkpoint import METADATA
+from .config import N1, N15, parse_config
+from .eagle_config import load_eagle_config
 from .metadata import parse_metadata
-from .modeling import Gr00tModel, build_random
-from .tokenizer import write_tiny_processor
+from .model import Gr00tModel, build_random
 
 ARCHS = {"n1.5": N15, "n1": N1}
 
+# Eagle 2.5's special tokens (the tiny tokenizer's).
+SPECIAL_TOKENS = EAGLE_TOKENS + ["<quad>", "</quad>", "<ref>", "</ref>", "<box>", "</box>"]
 
-@dataclasses.dataclass
-class TinySpec:
-    """Keys of one embodiment: state/action name -> dim, video name -> (width, height)."""
-
-    state: dict[str, int]
-    action: dict[str, int]
-    video: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
-
-
-SMOKE = TinySpec(state={"cart": 1, "pole": 1, "cart_vel": 1, "pole_vel": 1}, action={"cart_force": 1})
+# One user turn: a default system turn, then `<image-N>` per image item and the text items.
+CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if loop.first and message['role'] != 'system' %}"
+    "{{ '<|im_start|>system\\nYou are a helpful assistant.\\n<|im_end|>\\n' }}{% endif %}"
+    "{{ '<|im_start|>' + message['role'] + '\\n' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
+    "{% set ns = namespace(n=0) %}{% for item in message['content'] %}"
+    "{% if item['type'] == 'image' %}{% set ns.n = ns.n + 1 %}{{ '<image-' + ns.n|string + '>' }}"
+    "{% elif item['type'] == 'text' %}{{ item['text'] }}{% endif %}{% endfor %}{% endif %}"
+    "{{ '<|im_end|>\\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
 
 _VISION = {
     "model_type": "siglip_vision_model",
-    "hidden_size": 32,
-    "intermediate_size": 64,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
+    **TINY_SIGLIP,
     "image_size": 28,
-    "patch_size": 14,
-    "num_channels": 3,
-    "hidden_act": "gelu_pytorch_tanh",
-    "layer_norm_eps": 1e-6,
     "attention_dropout": 0.0,
 }
 
@@ -76,18 +86,8 @@ def tiny_eagle_config(model_type: str, image_size: int = 28, vision_width: int =
             "text_config": {
                 "architectures": ["Qwen3ForCausalLM"],
                 "model_type": "qwen3",
-                "hidden_size": 64,
-                "intermediate_size": 128,
-                "num_hidden_layers": 4,
-                "num_attention_heads": 4,
-                "num_key_value_heads": 2,
-                "head_dim": 16,
-                "hidden_act": "silu",
-                "rms_norm_eps": 1e-6,
-                "max_position_embeddings": 4096,
+                **TINY_QWEN3,
                 "rope_theta": 1000000,
-                "attention_bias": False,
-                "tie_word_embeddings": True,
                 "vocab_size": 0,
             },
         }
@@ -102,7 +102,7 @@ def tiny_eagle_config(model_type: str, image_size: int = 28, vision_width: int =
         "llm_config": {
             "architectures": ["LlamaForCausalLM"],
             "model_type": "llama",
-            "hidden_size": 64,
+            "hidden_size": TINY_BACKBONE_WIDTH,
             "intermediate_size": 128,
             "num_hidden_layers": 4,
             "num_attention_heads": 4,
@@ -130,48 +130,36 @@ def tiny_config(
 ) -> dict[str, Any]:
     """config.json with the real fields, tiny sizes (LM width 64, DiT width 48)."""
     dit = {
-        "attention_head_dim": 24,
+        **TINY_DIT,
         "dropout": dropout,
         "final_dropout": True,
         "interleave_self_attention": True,
         "norm_type": "ada_norm",
-        "num_attention_heads": 2,
-        "num_layers": 4,
-        "output_dim": 32,
         "positional_embeddings": None,
     }
     head: dict[str, Any] = {
+        **GR00T_FLOW_MATCHING,
+        **TINY_HEAD,
         "action_dim": action_dim,
         "action_horizon": action_horizon,
-        "add_pos_embed": True,
-        "hidden_size": 32,
-        "input_embedding_dim": 48,
         "max_action_dim": action_dim,
         "max_state_dim": max_state_dim,
-        "max_num_embodiments": 32,
-        "max_seq_len": 64,
         "model_dtype": "float32",
-        "noise_beta_alpha": 1.5,
-        "noise_beta_beta": 1.0,
-        "noise_s": 0.999,
         "num_inference_timesteps": denoising_steps,
-        "num_timestep_buckets": 1000,
         "tune_diffusion_model": True,
         "tune_projector": True,
     }
     if model_type == N15:
-        dit["cross_attention_dim"] = 64
+        dit["cross_attention_dim"] = TINY_BACKBONE_WIDTH
         head.update(
-            backbone_embedding_dim=64,
+            backbone_embedding_dim=TINY_BACKBONE_WIDTH,
             diffusion_model_cfg=dit,
             num_target_vision_tokens=4,
             use_vlln=True,
             vl_self_attention_cfg={
-                "attention_head_dim": 32,
+                **TINY_VL_SELF_ATTENTION,
                 "dropout": dropout,
                 "final_dropout": True,
-                "num_attention_heads": 2,
-                "num_layers": 1,
                 "positional_embeddings": None,
             },
         )
@@ -197,7 +185,7 @@ def tiny_config(
                 "model_path": "$GR00T_BACKBONE_PATH/eagle2_hg_model",
                 "model_spec": {"num_image_token": 1, "template": "qwen2-chat"},
             },
-            "projector_dim": 64,
+            "projector_dim": TINY_BACKBONE_WIDTH,
             "remove_llm": False,
             "reproject_vision": False,
             "scale_image_resolution": 1,
@@ -214,7 +202,7 @@ def tiny_config(
         "attn_implementation": None,
         "backbone_cfg": backbone,
         "compute_dtype": "bfloat16",
-        "hidden_size": 64,
+        "hidden_size": TINY_BACKBONE_WIDTH,
         "model_dtype": "float32",
         "model_type": model_type,
         "torch_dtype": "float32",
@@ -266,8 +254,6 @@ def unused_tensors(model: Gr00tModel, seed: int) -> dict[str, torch.Tensor]:
         return {}
     from transformers.models.siglip.modeling_siglip import SiglipMultiheadAttentionPoolingHead
 
-    from .backbone import siglip_config
-
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed + 1)
         head = SiglipMultiheadAttentionPoolingHead(siglip_config(model.eagle_cfg))
@@ -275,6 +261,39 @@ def unused_tensors(model: Gr00tModel, seed: int) -> dict[str, torch.Tensor]:
         out = {f"backbone.eagle_model.vision_model.vision_model.head.{k}": v for k, v in head.state_dict().items()}
         out["backbone.eagle_model.language_model.lm_head.weight"] = 0.02 * torch.randn(lm.vocab_size, lm.hidden_size)
     return out
+
+
+def write_tiny_processor(
+    out: Path, eagle_config: dict[str, Any], *, vocab_size: int = 400, extra_text: Sequence[str] = ()
+) -> Any:
+    """Write a processor directory (tokenizer, chat template, image processor config, Eagle
+    config) in the layout of the real one. Sets the Eagle config's vocab and image token id."""
+    out.mkdir(parents=True, exist_ok=True)
+    tok = build_tiny_tokenizer(SPECIAL_TOKENS, CHAT_TEMPLATE, vocab_size=vocab_size, extra_text=extra_text)
+    tok.save_pretrained(str(out))
+    (out / "chat_template.json").write_text(json.dumps({"chat_template": CHAT_TEMPLATE}, indent=2) + "\n")
+    size = int(eagle_config.get("force_image_size") or eagle_config["vision_config"]["image_size"])
+    (out / "preprocessor_config.json").write_text(
+        json.dumps(
+            {
+                "image_mean": [0.5, 0.5, 0.5],
+                "image_std": [0.5, 0.5, 0.5],
+                "size": {"height": size, "width": size},
+                "do_normalize": True,
+                "do_rescale": True,
+                "rescale_factor": 1 / 255,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    text_key = "text_config" if "text_config" in eagle_config else "llm_config"
+    cfg = json.loads(json.dumps(eagle_config))
+    cfg[text_key]["vocab_size"] = max(int(cfg[text_key].get("vocab_size", 0)), len(tok))
+    if "text_config" in cfg:  # N1.5 records the image token id; N1 looks it up
+        cfg["image_token_index"] = tok.convert_tokens_to_ids("<IMG_CONTEXT>")
+    (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+    return tok
 
 
 def write_tiny(
@@ -313,67 +332,4 @@ def write_tiny(
     return model
 
 
-def tiny_card(
-    name: str,
-    ckpt: Path,
-    processor: Path,
-    spec: TinySpec,
-    *,
-    tag: str = "new_embodiment",
-    n_action_steps: int = 8,
-    denoising_steps: int = 4,
-    seed: int = 0,
-    cpu_threads: int | None = None,
-) -> dict[str, Any]:
-    """A policy card (as a dict) mapping suite keys `<modality>.<name>` to the same metadata names."""
-    return {
-        "name": name,
-        "type": "gr00t",
-        "action_horizon": 16,
-        "n_action_steps": n_action_steps,
-        "seed": seed,
-        "device": "cpu",
-        "checkpoint": str(ckpt),
-        "params": {
-            "processor_dir": str(processor),
-            "embodiment_tag": tag,
-            "denoising_steps": denoising_steps,
-            "video": {f"video.{k}": k for k in spec.video},
-            "state": {f"state.{k}": k for k in spec.state},
-            "action": {f"action.{k}": k for k in spec.action},
-        }
-        | ({"cpu_threads": cpu_threads} if cpu_threads else {}),
-    }
-
-
-def spec_from_task(task: Any, video: dict[str, tuple[int, int]], dims: dict[str, int] | None = None) -> TinySpec:
-    """Keys and dims of a suite task (video resolutions must be given: cameras have no size in the card).
-    A state key whose width only the env knows takes `dims[name]`, else the width of the action
-    key of the same name."""
-    from ...errors import UserError
-
-    dims = dict(dims or {})
-    for key, a in task.actions.items():
-        dims.setdefault(key.split(".", 1)[1], a.dim)
-    state, vids = {}, {}
-    for key, src in task.observations.items():
-        kind, name = key.split(".", 1)
-        if kind == "video":
-            if name not in video:
-                raise UserError(f"task {task.name!r} has camera {key}; give its size with --video {name}=WIDTHxHEIGHT")
-            vids[name] = video[name]
-        elif src.dim is None:
-            if name in dims:
-                state[name] = dims[name]
-                continue
-            raise UserError(
-                f"cannot tell the dim of {key} (its source has no index in the suite card); give it with "
-                f"--state-dim {name}=D",
-                where=task.source,
-            )
-        else:
-            state[name] = src.dim
-    return TinySpec(state=state, action={k.split(".", 1)[1]: a.dim for k, a in task.actions.items()}, video=vids)
-
-
-__all__ = ["TinySpec", "SMOKE", "write_tiny", "tiny_card", "tiny_config", "tiny_metadata"]
+__all__ = ["TinySpec", "SMOKE", "write_tiny", "tiny_config", "tiny_metadata"]

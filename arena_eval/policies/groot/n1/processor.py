@@ -1,11 +1,10 @@
-"""Observations in, model inputs out, and normalised action chunks back to `action.<key>`.
+"""The N1 / N1.5 processor: observations in, model inputs out, and normalised action chunks
+back to `action.<key>`.
 
 What the original GR00T pipeline does, reproduced step by step:
 
-- Images: each camera frame is centre-cropped to 95% (`crop_scale`), resized bilinearly with
-  antialiasing to the vision tower's size (224), turned back into uint8 (truncating, as the
-  original's `(x * 255).to(uint8)`), then scaled to [0, 1] and normalised with the processor's
-  mean and std (0.5, 0.5). All images of one sample are ordered time-major, cameras in card order.
+- Images: cropped, resized and normalised as images.py says. All images of one sample are
+  ordered time-major, cameras in card order.
 - Text: one user turn holding the images then the instruction, rendered with the processor's
   chat template and the generation prompt, each image placeholder expanded to
   `<image i><img>` + `<IMG_CONTEXT>` x tokens-per-image + `</img>` (N1.5: 256 tokens; N1: the
@@ -20,24 +19,21 @@ What the original GR00T pipeline does, reproduced step by step:
 from __future__ import annotations
 
 import dataclasses
-import json
-import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from ...errors import UserError
-from .config import EagleConfig
+from ....errors import UserError
+from ..common.keys import KeySpec
+from ..common.text import IMG_CONTEXT, IMG_END, IMG_START, SYSTEM_MESSAGE, expand_eagle_images, formalize
+from .eagle_config import EagleConfig
+from .images import preprocess_images
 from .metadata import EmbodimentMeta, KeyMeta
-from .modeling import ModelInputs
+from .model import ModelInputs
 
 NORM_MODES = ("min_max", "q99", "mean_std", "binary")
-IMG_START, IMG_END, IMG_CONTEXT = "<img>", "</img>", "<IMG_CONTEXT>"
-SYSTEM_MESSAGE = "You are a helpful assistant."
 
 # Category ids of the action head's per-embodiment weights (the original's tag mapping).
 EMBODIMENT_IDS = {
@@ -93,44 +89,12 @@ def unnormalize(y: np.ndarray, meta: KeyMeta, mode: str, key: str = "") -> np.nd
 
 
 # ---------------------------------------------------------------------------------------
-# Images.
-
-
-def crop_resize(frames: np.ndarray, size: int, crop_scale: float) -> torch.Tensor:
-    """uint8 [N, H, W, 3] -> uint8 [N, 3, size, size]: the centre crop and resize of the
-    original, back to uint8 as the original's images are."""
-    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255.0
-    h, w = x.shape[-2:]
-    ch, cw = int(h * crop_scale), int(w * crop_scale)
-    top, left = int(round((h - ch) / 2.0)), int(round((w - cw) / 2.0))
-    x = x[..., top : top + ch, left : left + cw]
-    if (ch, cw) != (size, size):
-        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
-    return (x * 255).to(torch.uint8)  # the original goes back to uint8 images here
-
-
-def preprocess_images(
-    frames: np.ndarray, size: int, crop_scale: float, mean: Sequence[float], std: Sequence[float],
-    prepped: bool = False,
-) -> torch.Tensor:
-    """uint8 [N, H, W, 3] -> float32 [N, 3, size, size]. `prepped`: the frames are
-    `crop_resize`'s output already, as uint8 [N, size, size, 3] (training keeps them so)."""
-    if prepped:
-        x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255.0
-    else:
-        x = crop_resize(frames, size, crop_scale).float() / 255.0
-    m = torch.tensor(mean, dtype=torch.float32)[:, None, None]
-    s = torch.tensor(std, dtype=torch.float32)[:, None, None]
-    return (x - m) / s
-
-
-# ---------------------------------------------------------------------------------------
 # Text.
 
 
-def format_instruction(text: str, fmt: str, formalize: bool) -> str:
-    if formalize:  # the original's formalize_language: lowercase, no punctuation
-        text = re.sub(r"[^\w\s]", "", text.lower())
+def format_instruction(text: str, fmt: str, formalize_language: bool) -> str:
+    if formalize_language:  # the original's formalize_language: lowercase, no punctuation
+        text = formalize(text)
     return str([text]) if fmt == "list" else text
 
 
@@ -142,21 +106,6 @@ def _fallback_chat(n_images: int, text: str) -> str:
         + text
         + "<|im_end|>\n<|im_start|>assistant\n"
     )
-
-
-def load_chat_template(processor_dir: Path, tokenizer: Any) -> str | None:
-    p = processor_dir / "chat_template.json"
-    if p.is_file():
-        try:
-            tpl = json.loads(p.read_text()).get("chat_template")
-        except (OSError, json.JSONDecodeError, AttributeError) as e:
-            raise UserError(f"unreadable chat template ({e})".splitlines()[0], where=str(p)) from None
-        if isinstance(tpl, str):
-            return tpl
-    p = processor_dir / "chat_template.jinja"
-    if p.is_file():
-        return p.read_text()
-    return getattr(tokenizer, "chat_template", None) or None
 
 
 @dataclasses.dataclass
@@ -177,8 +126,7 @@ class PromptBuilder:
                 )
             else:
                 s = _fallback_chat(n_images, text)
-            body = IMG_START + IMG_CONTEXT * self.tokens_per_image + IMG_END
-            return re.sub(r"<image-(\d+)>", lambda m: f"<image {m.group(1)}>{body}", s)
+            return expand_eagle_images(s, self.tokens_per_image)
         # N1: Eagle 2's qwen2-chat conversation template.
         if n_images == 1:
             prefix = "<image>\n"
@@ -196,57 +144,6 @@ class PromptBuilder:
 
 # ---------------------------------------------------------------------------------------
 # The processor.
-
-
-@dataclasses.dataclass
-class KeySpec:
-    """One modality key: the suite's name, the checkpoint metadata's name, and how to normalise.
-
-    `index` maps a joint group of another size through the card: for a state key, the suite
-    dims (in this order) that make the checkpoint's `dim`; for an action key, where the
-    checkpoint's `dim` values go in the suite's `suite_dim`-wide vector, the rest set to `fill`
-    (e.g. a GR1 checkpoint's 6-joint hands on the DexMG GR1's 11 joints)."""
-
-    suite_key: str
-    meta_key: str
-    dim: int
-    mode: str = "min_max"
-    index: tuple[int, ...] | None = None
-    fill: float = 0.0
-    suite_dim: int | None = None  # actions with an index: the task's width (set at bind)
-
-    def from_suite(self, x: np.ndarray) -> np.ndarray:
-        """Suite values [..., suite dims] -> the checkpoint's [..., dim]."""
-        return x if self.index is None else x[..., list(self.index)]
-
-    def to_suite(self, y: np.ndarray) -> np.ndarray:
-        """The checkpoint's [B, H, dim] -> the suite's [B, H, suite_dim]."""
-        if self.index is None:
-            return y
-        assert self.suite_dim is not None, "bind() first"
-        out = np.full((*y.shape[:-1], self.suite_dim), self.fill, dtype=y.dtype)
-        out[..., list(self.index)] = y
-        return out
-
-
-def parse_key_map(value: Any, modality: str) -> tuple[Any, tuple[int, ...] | None, float]:
-    """A card's `suite key: value`: a checkpoint key name, or {key, index, fill}. Returns
-    (key, index, fill); raises ValueError with the reason."""
-    if not isinstance(value, dict):
-        return value, None, 0.0
-    unknown = set(value) - {"key", "index", "fill"}
-    if unknown or "key" not in value:
-        raise ValueError(f"expected {{key, index, fill}}, got {sorted(value)}")
-    idx = value.get("index")
-    if idx is not None:
-        if not isinstance(idx, list) or not idx or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
-                                                          for i in idx) or len(set(idx)) != len(idx):
-            raise ValueError(f"index must be a list of distinct integers >= 0, got {idx!r}")
-        idx = tuple(idx)
-    fill = value.get("fill", 0.0)
-    if isinstance(fill, bool) or not isinstance(fill, (int, float)) or (fill and modality != "action"):
-        raise ValueError(f"fill must be a number (action keys only), got {fill!r}")
-    return value["key"], idx, float(fill)
 
 
 class Gr00tProcessor:

@@ -6,9 +6,10 @@ processor directory) and the text transforms.
   `sin_cos_embedding_keys` / `mean_std_embedding_keys` (state and action), and per action key
   an `action_configs` entry (rep RELATIVE/ABSOLUTE, type NON_EEF/EEF, format
   DEFAULT/XYZ_ROT6D/XYZ_ROTVEC, optional state_key); enum names are accepted in either case.
-  Each key gets its (un)normalisation rule here (`state_action_n1x.py` states the rules).
-- Text: formalize_language lowercases and strips punctuation; N1.6 renders one user turn
-  [text, *images] (text first) with Eagle's chat template and expands each `<image-k>`;
+  Each key gets its (un)normalisation rule here (`state_action.py` states the rules).
+- Text (common/text.py): formalize_language lowercases and strips punctuation; N1.6 renders
+  one user turn [text, *images] (text first) with Eagle's chat template and expands each
+  `<image-k>`;
   N1.7 renders [*images, text] with the Qwen3-VL template and expands each `<|image_pad|>` to
   its grid's token count. No generation prompt; the tokenizer pads on the left.
 """
@@ -16,19 +17,35 @@ processor directory) and the text transforms.
 from __future__ import annotations
 
 import dataclasses
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ...errors import UserError
-from .config import read_json
-from .state_action_n1x import EEF_DIMS, FORMATS, KeyRule, action_rule, packed_dim, state_rule
+from ....errors import UserError
+from ..common.jsonfile import read_json
+from .state_action import EEF_DIMS, FORMATS, KeyRule, action_rule, packed_dim, state_rule
 
 PROCESSOR_CONFIG = "processor_config.json"
 STATISTICS = "statistics.json"
 EMBODIMENT_ID = "embodiment_id.json"
+# What N1.7's Qwen2-VL image processor takes from the processor directory's preprocessor_config.json.
+QWEN_IMAGE_KEYS = (
+    "patch_size",
+    "temporal_patch_size",
+    "merge_size",
+    "image_mean",
+    "image_std",
+    "size",
+    "min_pixels",
+    "max_pixels",
+    "do_resize",
+    "do_rescale",
+    "rescale_factor",
+    "do_normalize",
+    "do_convert_rgb",
+    "resample",
+)
 
 # NVIDIA's tag -> projector index tables (the checkpoint's embodiment_id.json overrides).
 EMBODIMENT_IDS_N16 = {
@@ -203,20 +220,6 @@ def load_embodiment_ids(ckpt: Path, model_type_is_n17: bool) -> dict[str, int]:
             raise UserError("expected an object of tag -> integer", where=str(p))
         table.update(data)
     return table
-
-
-def formalize(text: str) -> str:
-    return re.sub(r"[^\w\s]", "", text.lower())
-
-
-def expand_eagle_images(prompt: str, tokens: list[int]) -> str:
-    """`<image-k>` -> `<image k><img>` + `<IMG_CONTEXT>` x n_k + `</img>`."""
-
-    def sub(m: re.Match) -> str:
-        k = int(m.group(1))
-        return f"<image {k}><img>" + "<IMG_CONTEXT>" * tokens[k - 1] + "</img>"
-
-    return re.sub(r"<image-(\d+)>", sub, prompt)
 
 
 def expand_qwen_images(prompt: str, tokens: list[int]) -> str:

@@ -23,7 +23,7 @@ from torch import nn
 from transformers import Qwen3VLConfig
 from transformers.models.qwen3_vl.modeling_qwen3_vl import Qwen3VLModel
 
-from ...errors import UserError
+from ....errors import UserError
 
 
 def qwen3vl_config(data: dict[str, Any], select_layer: int, where: str) -> Qwen3VLConfig:

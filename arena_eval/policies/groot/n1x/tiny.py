@@ -8,7 +8,7 @@ and, for N1.6, SigLIP2's pooling head), `processor_config.json`, `statistics.jso
 special tokens, a chat template in the backbone's style, `preprocessor_config.json` and the
 backbone `config.json` with tiny sizes. Action keys with a state key of the same name and dim
 are state-relative (N1.6 and N1.7 predict relative chunks for most embodiments), the others
-absolute.
+absolute. `write_tiny` here is the package's `write_tiny_n1x`.
 """
 
 from __future__ import annotations
@@ -21,24 +21,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from .checkpoint import CONFIG, save_weights
-from .config_n1x import N16, N17, parse_n1x_config
-from .modeling_n1x import Gr00tN1xModel, build_random_n1x
-from .processor_n1x import EMBODIMENT_ID, PROCESSOR_CONFIG, STATISTICS
-from .tokenizer import build_tiny_tokenizer
+from ..common.checkpoint import CONFIG, save_weights
+from ..common.sizes import TINY_BACKBONE_WIDTH, TINY_DIT, TINY_HEAD, TINY_QWEN3, TINY_SIGLIP, TINY_VL_SELF_ATTENTION
+from ..common.tiny import TinySpec
+from ..common.tokenizer import EAGLE_TOKENS, QWEN_VL_TOKENS, build_tiny_tokenizer
+from .backbone_config import EAGLE3_CONNECTOR
+from .config import N16, N17, N17_DEFAULTS, parse_config
+from .model import Gr00tN1xModel, build_random
+from .processor import EMBODIMENT_ID, PROCESSOR_CONFIG, STATISTICS
 
-ARCHS_N1X = {"n1.6": N16, "n1.7": N17}
+ARCHS = {"n1.6": N16, "n1.7": N17}
 
-EAGLE_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<img>", "</img>", "<IMG_CONTEXT>"]
-QWEN_TOKENS = [
-    "<|endoftext|>",
-    "<|im_start|>",
-    "<|im_end|>",
-    "<|vision_start|>",
-    "<|vision_end|>",
-    "<|image_pad|>",
-    "<|video_pad|>",
-]
 # Eagle's style: a default system turn; images render as <image-N> (expanded by the processor).
 EAGLE_TEMPLATE = (
     "{% for message in messages %}"
@@ -64,40 +57,17 @@ QWEN_TEMPLATE = (
 
 
 def tiny_backbone_config(model_type: str, tok: Any) -> dict[str, Any]:
-    text = {
-        "hidden_size": 64,
-        "intermediate_size": 128,
-        "num_hidden_layers": 4,
-        "num_attention_heads": 4,
-        "num_key_value_heads": 2,
-        "head_dim": 16,
-        "hidden_act": "silu",
-        "rms_norm_eps": 1e-6,
-        "max_position_embeddings": 4096,
-        "attention_bias": False,
-        "tie_word_embeddings": True,
-        "vocab_size": len(tok),
-    }
+    text = {**TINY_QWEN3, "vocab_size": len(tok)}
     if model_type == N16:
         return {
             "architectures": ["Eagle3_VLForConditionalGeneration"],
             "model_type": "eagle_3_vl",
             "image_token_index": tok.convert_tokens_to_ids("<IMG_CONTEXT>"),
-            "downsample_ratio": 0.5,
-            "use_pixel_shuffle": True,
-            "mlp_connector_layers": 2,
-            "select_layer": -1,
+            **EAGLE3_CONNECTOR,
             "vision_config": {
                 "model_type": "siglip2_vision_model",
-                "hidden_size": 32,
-                "intermediate_size": 64,
-                "num_hidden_layers": 2,
-                "num_attention_heads": 2,
-                "patch_size": 14,
+                **TINY_SIGLIP,
                 "num_patches": 16,
-                "num_channels": 3,
-                "hidden_act": "gelu_pytorch_tanh",
-                "layer_norm_eps": 1e-6,
                 "use_windows_attn": False,
                 "use_rope": False,
             },
@@ -121,7 +91,7 @@ def tiny_backbone_config(model_type: str, tok: Any) -> dict[str, Any]:
             "patch_size": 16,
             "spatial_merge_size": 2,
             "temporal_patch_size": 2,
-            "out_hidden_size": 64,
+            "out_hidden_size": TINY_BACKBONE_WIDTH,
             "num_position_embeddings": 16,
             "deepstack_visual_indexes": [0],
             "hidden_act": "gelu_pytorch_tanh",
@@ -139,7 +109,7 @@ def write_processor_dir(out: Path, model_type: str, extra_text: list[str]) -> di
     out.mkdir(parents=True, exist_ok=True)
     n16 = model_type == N16
     template = EAGLE_TEMPLATE if n16 else QWEN_TEMPLATE
-    tok = build_tiny_tokenizer(400, extra_text, EAGLE_TOKENS if n16 else QWEN_TOKENS, template)
+    tok = build_tiny_tokenizer(EAGLE_TOKENS if n16 else QWEN_VL_TOKENS, template, extra_text=extra_text)
     tok.save_pretrained(str(out))
     (out / "chat_template.json").write_text(json.dumps({"chat_template": template}, indent=2) + "\n")
     pre: dict[str, Any] = {"image_mean": [0.5] * 3, "image_std": [0.5] * 3, "do_normalize": True, "do_rescale": True}
@@ -154,26 +124,21 @@ def write_processor_dir(out: Path, model_type: str, extra_text: list[str]) -> di
 
 def tiny_model_config(model_type: str, max_dim: int) -> dict[str, Any]:
     """config.json: N1.6 writes only non-default fields; N1.7 all fields (released values)."""
-    dit = {"num_layers": 4, "num_attention_heads": 2, "attention_head_dim": 24, "output_dim": 32}
+    dit = dict(TINY_DIT)
     small = {
-        "hidden_size": 32,
-        "input_embedding_dim": 48,
-        "backbone_embedding_dim": 64,
+        **TINY_HEAD,
+        "backbone_embedding_dim": TINY_BACKBONE_WIDTH,
         "select_layer": 2,
         "max_state_dim": max_dim,
         "max_action_dim": max_dim,
-        "max_seq_len": 64,
         "diffusion_model_cfg": dit,
     }
     if model_type == N16:
         head = {"model_type": N16, "architectures": [N16], "transformers_version": "4.51.3"}
         return head | {"use_relative_action": True} | small
-    from .config_n1x import N17_DEFAULTS
-
     full = copy.deepcopy(N17_DEFAULTS) | {"model_type": N17, "architectures": [N17], "state_dropout_prob": 0.2}
     full |= small | {"diffusion_model_cfg": {**N17_DEFAULTS["diffusion_model_cfg"], **dit}}
-    vlsa = {"num_layers": 1, "num_attention_heads": 2, "attention_head_dim": 32}
-    full["vl_self_attention_cfg"] = {**N17_DEFAULTS["vl_self_attention_cfg"], **vlsa}
+    full["vl_self_attention_cfg"] = {**N17_DEFAULTS["vl_self_attention_cfg"], **TINY_VL_SELF_ATTENTION}
     full["shortest_image_edge"] = 64  # tiny images (the released 256 works too, only slower)
     return full
 
@@ -196,7 +161,9 @@ def _stats(rng: np.random.Generator, d: int, horizon: int | None = None) -> dict
     }
 
 
-def processor_files(spec: Any, tag: str, eid: int, horizon: int, max_dim: int, seed: int) -> tuple[dict, dict, dict]:
+def processor_files(
+    spec: TinySpec, tag: str, eid: int, horizon: int, max_dim: int, seed: int
+) -> tuple[dict, dict, dict]:
     rng = np.random.default_rng(seed)
     rel = [k for k, d in spec.action.items() if spec.state.get(k) == d]
     modality = {
@@ -250,7 +217,7 @@ def processor_files(spec: Any, tag: str, eid: int, horizon: int, max_dim: int, s
     return {"processor_class": "Gr00tN1d6Processor", "processor_kwargs": kwargs}, stats, {tag: eid}
 
 
-def unused_tensors_n1x(model: Gr00tN1xModel, seed: int) -> dict[str, torch.Tensor]:
+def unused_tensors(model: Gr00tN1xModel, seed: int) -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(seed + 1)
     if model.cfg.model_type == N16:
         from transformers.models.siglip2.modeling_siglip2 import Siglip2MultiheadAttentionPoolingHead
@@ -268,12 +235,12 @@ def unused_tensors_n1x(model: Gr00tN1xModel, seed: int) -> dict[str, torch.Tenso
     return {"backbone.model.lm_head.weight": model.backbone.model.model.language_model.embed_tokens.weight.clone()}
 
 
-def write_tiny_n1x(
+def write_tiny(
     ckpt: Path,
     processor: Path,
     *,
     arch: str,
-    spec: Any,
+    spec: TinySpec,
     tag: str = "new_embodiment",
     horizon: int = 16,
     seed: int = 0,
@@ -282,17 +249,17 @@ def write_tiny_n1x(
     extra_text: list[str] | None = None,
 ) -> Gr00tN1xModel:
     """Write a tiny random N1.6/N1.7 checkpoint and its processor directory; returns the model."""
-    model_type = ARCHS_N1X[arch]
+    model_type = ARCHS[arch]
     max_dim = max(16, sum(spec.state.values()), sum(spec.action.values()))
     bb = write_processor_dir(processor, model_type, extra_text or [])
     cfg_dict = tiny_model_config(model_type, max_dim)
-    cfg = parse_n1x_config(copy.deepcopy(cfg_dict), "tiny config")
+    cfg = parse_config(copy.deepcopy(cfg_dict), "tiny config")
     if horizon > cfg.action_horizon:
         raise ValueError(f"horizon {horizon} exceeds the model's {cfg.action_horizon}")
-    model = build_random_n1x(cfg, bb, seed)
+    model = build_random(cfg, bb, seed)
     tensors = dict(model.state_dict())
     if with_unused:
-        tensors.update(unused_tensors_n1x(model, seed))
+        tensors.update(unused_tensors(model, seed))
     save_weights(tensors, ckpt, num_shards)
     (ckpt / CONFIG).write_text(json.dumps(cfg_dict, indent=2) + "\n")
     eid = 10  # new_embodiment in both generations' tables

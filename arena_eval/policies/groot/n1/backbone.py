@@ -1,4 +1,5 @@
-"""The Eagle vision-language backbone, as a module tree that mirrors the checkpoint.
+"""The Eagle 2 (N1) and Eagle 2.5 (N1.5) vision-language backbone, as a module tree that mirrors
+the checkpoint.
 
 N1.5 (`backbone.eagle_model.*`, optional `backbone.eagle_linear`) and N1 (`backbone.model.*`,
 optional `backbone.linear`) share one Eagle model:
@@ -23,7 +24,8 @@ from transformers.models.llama.modeling_llama import LlamaModel
 from transformers.models.qwen3.modeling_qwen3 import Qwen3Model
 from transformers.models.siglip.modeling_siglip import SiglipEncoder, SiglipVisionEmbeddings
 
-from .config import BackboneConfig, EagleConfig, Gr00tConfig
+from .config import BackboneConfig, Gr00tConfig
+from .eagle_config import EagleConfig
 
 
 def siglip_config(eagle: EagleConfig) -> SiglipVisionConfig:

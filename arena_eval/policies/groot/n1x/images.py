@@ -29,7 +29,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from ...errors import UserError
+from ....errors import UserError
 
 
 @functools.lru_cache(maxsize=64)

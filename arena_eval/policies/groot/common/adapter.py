@@ -3,9 +3,10 @@ card and field), the device and dtype, `bind` (keys and shapes checked against t
 the first episode, joint groups mapped through the card), the per-episode noise seeding, and
 the batch-invariant policy call.
 
-`policy.Gr00tPolicy` (N1, N1.5) and `policy_n1x.Gr00tN1xPolicy` (N1.6, N1.7) build on it; each
-sets `spec`, `where`, `tag`, `video`, `state`, `action` (KeySpecs), `noise_mode`,
-`batch_invariant` and `model`, and provides `_prepare` (a batch's model inputs, checked) and
+`n1/policy.py`'s `Gr00tN1Policy` (N1, N1.5) and `n1x/policy.py`'s `Gr00tN1xPolicy` (N1.6, N1.7)
+build on it; each sets `where`, `ckpt`, `tag`, `video`, `state`, `action` (KeySpecs) and
+`model` (`_read_run_params` sets the parameters every card shares: steps, noise, batching,
+annotation key, device, dtype), and provides `_prepare` (a batch's model inputs, checked) and
 `_run` (inputs and noise -> actions).
 
 Batch invariance. An episode's outcome must depend on its seed alone (the harness's design),
@@ -33,6 +34,7 @@ batch, so it is not batch invariant whatever this setting says.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -40,11 +42,16 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from ...cards import ANNOTATION_KEY, PolicySpec, TaskSpec
-from ...errors import UserError
-from ..base import Policy
+from .... import console
+from ....cards import ANNOTATION_KEY, PolicySpec, TaskSpec
+from ....errors import UserError
+from ...base import Policy
+from .checkpoint import load_weights
+from .keys import KeySpec, parse_key_map
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+# The card parameters every generation's card takes, first in its list (n1/policy.py, n1x/policy.py).
+CARD_PARAMS = ("processor_dir", "embodiment_tag", "denoising_steps", "dtype", "video", "state", "action")
 
 
 def card_path(spec: PolicySpec, value: str) -> Path:
@@ -62,6 +69,21 @@ class _Slot:
 
 
 class Gr00tAdapter(Policy):
+    where: str | None
+    ckpt: Path
+    tag: str
+    video: list[KeySpec]
+    state: list[KeySpec]
+    action: list[KeySpec]
+    model: Any
+
+    def __init__(self, spec: PolicySpec):
+        super().__init__(spec)
+        self.where = spec.source or None
+        self._slots: dict[int, _Slot] = {}
+
+    # -- card helpers (each error names the card and field)
+
     def _err(self, msg: str, field: str) -> NoReturn:
         raise UserError(msg, where=self.where, field=field)
 
@@ -104,6 +126,72 @@ class Gr00tAdapter(Policy):
         if dev.type not in ("cpu", "cuda"):
             self._err(f"device {name!r} is not supported (cpu, cuda)", "device")
         return dev
+
+    def _check_params(self, p: dict, known: tuple[str, ...], of: str = "") -> None:
+        unknown = sorted(set(p) - set(known))
+        if unknown:
+            self._err(f"unknown parameter {unknown[0]!r}{of} (known: {', '.join(known)})", "params")
+
+    def _require(self, p: dict, *names: str) -> None:
+        for name in names:
+            if not p.get(name):
+                self._err("missing required field", f"params.{name}")
+
+    def _read_run_params(self, p: dict, default_steps: int) -> None:
+        """The parameters every GR00T card shares: denoising_steps, noise, batch_invariant,
+        annotation_key, the device and dtype (auto: bfloat16 on CUDA, float32 on the CPU)."""
+        self.steps = self._int(p, "denoising_steps", default_steps)
+        self.noise_mode = self._choice(p, "noise", ("per_episode", "per_call"), "per_episode")
+        self.batch_invariant = self._bool(p, "batch_invariant", True)
+        self.annotation_key = str(p.get("annotation_key") or ANNOTATION_KEY)
+        self.device = self._device(self.spec.device)
+        dt = self._choice(p, "dtype", ("auto", *DTYPES), "auto")
+        self.dtype = (torch.bfloat16 if self.device.type == "cuda" else torch.float32) if dt == "auto" else DTYPES[dt]
+
+    def _set_threads(self, p: dict) -> None:
+        if p.get("cpu_threads") is not None:
+            torch.set_num_threads(self._int(p, "cpu_threads", 1))
+
+    def _key_map(self, raw: Any, modality: str, known_as: str) -> dict:
+        """A card's `video`, `state` or `action`: a mapping of suite keys to checkpoint keys,
+        or a list of suite keys named as the checkpoint's (`[state.arm]` = `{state.arm: arm}`)."""
+        if isinstance(raw, list):
+            raw = {k: (k.split(".", 1)[1] if isinstance(k, str) and "." in k else k) for k in raw}
+        if not isinstance(raw, dict):
+            self._err(
+                f"expected a mapping of suite keys to checkpoint {known_as} keys (or a list)", f"params.{modality}"
+            )
+        return raw
+
+    def _key_maps(self, raw: dict, modality: str) -> Iterator[tuple[str, Any, tuple[int, ...] | None, float]]:
+        """(suite key, checkpoint key, index, fill) of each entry, checked one by one as the
+        caller goes (so the first wrong entry is the one reported)."""
+        field = f"params.{modality}"
+        for suite_key, value in raw.items():
+            if not isinstance(suite_key, str) or not suite_key.startswith(modality + "."):
+                self._err(f"suite key {suite_key!r} must look like {modality}.<name>", field)
+            try:
+                meta_key, index, fill = parse_key_map(value, modality)
+            except ValueError as e:
+                self._err(f"{suite_key}: {e}", field)
+            yield suite_key, meta_key, index, fill
+
+    def _load_weights(self, optional: dict[str, str]) -> None:
+        """Fill `model` from the checkpoint (strict), saying in one line what was optional."""
+        report = load_weights(self.model, self.ckpt, optional)
+        self.skipped, self.absent = report.skipped, report.absent
+        print(report.line(self.ckpt), file=console.stream())
+
+    # -- the Policy interface
+
+    def required_obs(self) -> dict[str, tuple[int, ...] | None]:
+        # Frames of any size: the processors crop and resize them as each generation's original
+        # pipeline does with frames at the dataset's resolution (so a 224x224 camera binds a
+        # checkpoint trained on 256x256 frames).
+        req: dict[str, tuple[int, ...] | None] = {k.suite_key: None for k in self.video}
+        for k in self.state:  # a mapped joint group takes any width covering its index
+            req[k.suite_key] = (k.dim,) if k.index is None else None
+        return req
 
     def bind(self, task: TaskSpec, obs_space: gym.spaces.Dict, act_space: gym.spaces.Dict) -> None:
         ours = f"policy {self.spec.name!r} (checkpoint embodiment {self.tag!r})"
