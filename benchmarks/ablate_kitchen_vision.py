@@ -1,7 +1,8 @@
 """Does the shipped camera-and-language checkpoint see and read? small-gr00t-kitchen-vision on
 the two kitchen tasks it was trained for, each with its camera blanked and with the other
 task's instruction (paired on the nominal episodes' seeds: McNemar's exact test, Holm across a
-task's levels), and the random policy on the same seeds; the README's ablation table.
+task's levels), and the random policy on the same seeds; the ablation table of
+docs/studies/kitchen-vision.md.
 
     bash scripts/run.sh python benchmarks/ablate_kitchen_vision.py [--episodes 40] [--out results/ablate-kitchen-vision]
 

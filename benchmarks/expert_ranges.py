@@ -1,6 +1,6 @@
 """Is each physical level solvable? The scripted expert (privileged: it reads the object's
 state) on every physical level a task card lists, each on the nominal task's seeds; prints
-the per-level table (the README's expert ranges come from it).
+the per-level table (docs/studies/expert-ranges.md comes from it).
 
     bash scripts/run.sh python benchmarks/expert_ranges.py --suite g1 --task g1_lift --episodes 4
 """

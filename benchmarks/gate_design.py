@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""What each shipped gate can see: the README's gate table, one row per task of every entry
-of results/baselines/gate.yaml, from its committed baseline.
+"""What each shipped gate can see: the shipped gates table of docs/gates.md, one row per task
+of every entry of results/baselines/gate.yaml, from its committed baseline.
 
 For a sequential entry, at the baseline's success rates (every task of the gate in one
 simulated gate: `sequential.simulate_gate`, the decision rule `run_gate` applies, alpha

@@ -1,6 +1,6 @@
 """A CI-sized robustness sweep of the shipped G1 checkpoint: small-gr00t-g1-lift on g1_lift
-over several variation axes, each level on the nominal task's seeds, then the README's table
-and plot (docs/sweep-small-gr00t-g1-lift.png).
+over several variation axes, each level on the nominal task's seeds, then the table and plot
+of docs/studies/sweep-g1-lift.md (docs/studies/sweep-small-gr00t-g1-lift.png).
 
     bash scripts/run.sh python benchmarks/sweep_g1_lift.py [--episodes 8] [--out results/sweep-g1-lift]
 
@@ -29,7 +29,7 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--policy", default="small-gr00t-g1-lift")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "sweep-g1-lift")
-    p.add_argument("--plot", type=Path, default=ROOT / "docs" / "sweep-small-gr00t-g1-lift.png")
+    p.add_argument("--plot", type=Path, default=ROOT / "docs" / "studies" / "sweep-small-gr00t-g1-lift.png")
     p.add_argument("--resume", action="store_true")
     a = p.parse_args()
     cmd = [sys.executable, str(ROOT / "scripts" / "evaluate.py"), "--suite", "g1", "--tasks", "g1_lift", "--policy", a.policy,

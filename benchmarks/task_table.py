@@ -1,4 +1,4 @@
-"""The README's per-task table, from runs: the scripted expert with 4 and with 1 env slots,
+"""The per-task table of docs/cards.md, from runs: the scripted expert with 4 and with 1 env slots,
 whether both start every episode in the same state and end it the same way, the random
 policy, and (with --mjwarp) the scripted expert on the in-process MJWarp backend against the
 worker backend on the same episodes.
