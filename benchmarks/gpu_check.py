@@ -55,7 +55,7 @@ import numpy as np  # noqa: E402
 
 GENERATIONS = ("n1", "n1.5", "n1.6", "n1.7")
 # Published latency of one action chunk (batch 1, 4 denoising steps), as issue 29 quotes NVIDIA's
-# numbers: N1.5 47.88 ms on one H100 (shared/reference/gr00t.md), N1.6 about 36-38 ms with torch.compile.
+# numbers: N1.5 47.88 ms on one H100 (NVIDIA's N1.5 release notes; docs/gr00t.md), N1.6 about 36-38 ms with torch.compile.
 ANCHORS_MS = {"n1.5": (47.88, 47.88, "eager"), "n1.6": (36.0, 38.0, "torch.compile")}
 SIM_TASKS = (("g1", "g1_lift"), ("robocasa", "open_drawer"))
 SIM_DEVICE, POLICY_DEVICE = "cuda:0", "cuda"  # where the CUDA stages put the simulator and the policy

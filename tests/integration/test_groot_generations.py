@@ -63,9 +63,11 @@ def test_four_generations_on_one_plan_compare_paired(tmp_path):
                  "--out", str(tmp_path / "cmp")])
     table = proc.stdout
     for v in VERSIONS:
-        assert f"| cartpole_balance | run-{v} | 3 |" in table
-    csv = (tmp_path / "cmp" / "compare.csv").read_text().splitlines()
-    tests = [line.split(",")[12] for line in csv[1:] if ",task," in line]
+        assert f"| cartpole_balance | at_end | run-{v} | 3 |" in table
+    import pandas as pd
+
+    df = pd.read_csv(tmp_path / "cmp" / "compare.csv", keep_default_na=False)
+    tests = list(df[df["kind"] == "task"]["test"])
     assert tests == ["", "McNemar exact", "McNemar exact", "McNemar exact"]  # baseline, then paired
 
 

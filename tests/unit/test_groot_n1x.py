@@ -1,5 +1,5 @@
 """GR00T N1.6 and N1.7: the module trees against the key names NVIDIA's code builds (as recorded
-in reference/gr00t-n1.6.md and gr00t-n1.7.md), config class defaults, strict loading of tiny
+in docs/gr00t.md, facts from NVIDIA's code), config class defaults, strict loading of tiny
 random checkpoints in the released layouts, batching, repeatability and the processing rules."""
 
 from __future__ import annotations

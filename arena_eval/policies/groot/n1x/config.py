@@ -3,7 +3,7 @@
 Both are `save_pretrained` dumps of one flat dataclass. N1.6's writes only the fields that
 differ from the class defaults (the rest live on the class), so a loader must fall back to
 the class defaults for every omitted field: `N16_DEFAULTS` and `N17_DEFAULTS` are NVIDIA's
-class defaults as recorded in reference/gr00t-n1.6.md and gr00t-n1.7.md. Released N1.7 values
+class defaults as recorded in docs/gr00t.md (facts from NVIDIA's code). Released N1.7 values
 differ from its class defaults (select_layer 16, 32 DiT layers), which is why values are
 always read from the file first.
 
