@@ -128,12 +128,12 @@ print(" ".join(e["policy"] + ":" + ",".join(e.get("tasks") or []) for e in load_
         "$VENV/bin/python" scripts/compare.py "${runs[@]}" --out "results/compare-$suite-$stamp"
         say "reports: ${runs[0]}/report.html, results/compare-$suite-$stamp/compare.html" ;;
     gate)
-        # The CI gate: the shipped checkpoints against their committed baselines, sequential
-        # entries batch by batch (each batch resumes the run with a longer plan; the gate stops
-        # at the first decision).
+        # The CI gate: the shipped checkpoints against their committed baselines, each
+        # sequential entry in one process that evaluates batch by batch and stops at the first
+        # decision (evaluate.py --against BASELINE --sequential).
         setup_venv
         cd "$REPO"
-        PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" scripts/ci_gate.py --batches \
+        PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" scripts/ci_gate.py \
             --out "${GATE_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/arena-eval-gate.XXXXXX")/runs}" "$@" ;;
     test)
         setup_venv; ensure_assets; ensure_chromium

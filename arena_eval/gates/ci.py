@@ -8,16 +8,16 @@ arena_eval.gates.sequential). Each evaluation runs as its own process (Isaac Lab
 per process) into `<out>/<policy>/`. Exit 1 if any entry regresses.
 
 A sequential entry runs the candidate on the baseline's plan up to
-min(max_episodes, the baseline's episodes) episodes per task. With `--batches` it evaluates
-batch by batch (`--episodes n --resume`, n growing by `batch`) and stops as soon as the test
-decides; evaluate.py's `--resume` extends a run's plan to more episodes (the earlier plan
-is a prefix of the longer one: episode seeds depend only on seed, task and index). Each
-batch is a new process (Isaac Lab's start-up and the model's load each time), so batches pay
-off when the cap is several batches long. Without `--batches` it evaluates the whole cap at once and applies the same test,
-which reports the episodes it would have needed. Each batch resumes the entry's own run under
-the same code, so evaluate.py's check of the code on `--resume` (`code_identity`) passes; a
-source changed between two batches stops the entry with exit 2 instead of mixing episodes of
-two programs (the gate never passes `--allow-code-change`).
+min(max_episodes, the baseline's episodes) episodes per task, by default in one process:
+`evaluate.py --against BASELINE --sequential` evaluates batch by batch with the same loaded
+policy and env workers and stops as soon as the test decides (run/sequential.py). With
+`--batches` each batch is a new process instead (`--episodes n --resume`, n growing by
+`batch`: the earlier plan is a prefix of the longer one), paying Isaac Lab's start-up and the
+model's load each time; with `--whole-cap` it evaluates the whole cap at once and applies the
+same test, which reports the episodes it would have needed. A resumed batch resumes the
+entry's own run under the same code, so evaluate.py's check of the code on `--resume`
+(`code_identity`) passes; a source changed between two batches stops the entry with exit 2
+instead of mixing episodes of two programs (the gate never passes `--allow-code-change`).
 
 `--jobs N` evaluates N entries side by side (each entry's batches stay in order). An
 evaluation leaves a core idle much of the time (Isaac Lab's start-up, the policy's forward
@@ -101,16 +101,39 @@ def _run_logged(log: Path) -> Callable[[list[str]], int]:
 _CHECK = threading.Lock()  # the checks plot with pyplot, which is not thread-safe
 
 
+def sequential_command(entry: dict, policy: str, out: Path, baseline: Path, i: int = 0) -> list[str]:
+    """The one-process sequential evaluation of a gate entry against its baseline."""
+    s = entry["sequential"]
+    design(entry, i=i)
+    return [sys.executable, str(REPO_ROOT / "scripts" / "evaluate.py"), "--against", str(baseline), "--sequential",
+            "--policy", policy, "--suite", entry["suite"], "--out", str(out), "--no-progress", "--videos", "0",
+            "--delta", str(s["delta"]), "--alpha", str(s["alpha"]), "--power", str(s["power"]),
+            "--max-episodes", str(s["max_episodes"]), "--batch", str(s["batch"]),
+            *(["--tasks", ",".join(entry["tasks"])] if entry.get("tasks") else [])]
+
+
 def run_sequential(entry: dict, policy: str, run: Path, baseline: Path, gate_dir: Path, batches: bool = False,
-                   evaluate: Callable[[list[str]], int] = _run, i: int = 0) -> tuple[int, list[str]]:
+                   evaluate: Callable[[list[str]], int] = _run, i: int = 0, mode: str = "process") -> tuple[int, list[str]]:
     """Evaluate `policy` on the baseline's plan and apply the sequential gate; see the module
-    docstring. `evaluate` runs one command and returns its exit code (a fake in tests)."""
+    docstring. `mode`: "process" (one evaluate.py deciding batch by batch), "batches" (a
+    process per batch; also `batches=True`) or "cap" (the whole cap at once). `evaluate` runs
+    one command and returns its exit code (a fake in tests)."""
     from .sequential import EXIT_MORE, check_sequential
 
     d = design(entry, i=i)
+    mode = "batches" if batches else mode
+    if mode == "process":
+        print(f"gate: evaluating {policy} on {entry['suite']} against {baseline} until the test decides", flush=True)
+        rc = evaluate(sequential_command(entry, policy, run, baseline, i))
+        if rc not in (0, 1):  # 0 and 1 are its verdicts; anything else is a failure to evaluate
+            return 1, [f"gate: the evaluation of {policy} failed (exit {rc})"]
+        with _CHECK:  # the verdict from the records, as evaluate.py made it
+            code, lines, _ = check_sequential(baseline, run, d, allow_dirty_baseline=bool(entry.get("allow_dirty_baseline")),
+                                              out_dir=gate_dir)
+        return (1 if code != 0 else 0), lines
     plan = (load_manifest(baseline).get("plan") or {}).get("tasks") or {}
     cap = min([d.max_episodes, *(int(p.get("episodes", 0)) for p in plan.values())])
-    sizes = list(range(d.batch, cap, d.batch)) + [cap] if batches else [cap]
+    sizes = list(range(d.batch, cap, d.batch)) + [cap] if mode == "batches" else [cap]
     code, lines = 1, []
     for k, n in enumerate(sizes):
         print(f"gate: evaluating {policy} on {entry['suite']}: episodes 0..{n - 1} (seed {entry['seed']})", flush=True)
@@ -125,13 +148,13 @@ def run_sequential(entry: dict, policy: str, run: Path, baseline: Path, gate_dir
     return (1 if code not in (0,) else 0), lines
 
 
-def run_entry(i: int, e: dict, out: Path, gate_file: Path, batches: bool,
+def run_entry(i: int, e: dict, out: Path, gate_file: Path, mode: str,
               evaluate: Callable[[list[str]], int] = _run) -> tuple[int, list[str]]:
     """Evaluate gate entry `i` into `out/<policy>/` and check it against its baseline."""
     run = out / e["policy"]
     base = gate_file.parent / e["baseline"]
     if "sequential" in e:
-        return run_sequential(e, e["policy"], run, base, out / f"{e['policy']}-gate", batches, evaluate=evaluate, i=i)
+        return run_sequential(e, e["policy"], run, base, out / f"{e['policy']}-gate", evaluate=evaluate, i=i, mode=mode)
     print(f"gate: evaluating {e['policy']} on {e['suite']} ({e['episodes']} episodes, seed {e['seed']})", flush=True)
     rc = evaluate(evaluate_command(e, e["policy"], run))
     if rc != 0:
@@ -145,7 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True, help="directory for the gate's runs (must not exist)")
     p.add_argument("--gate-file", type=Path, default=GATE_FILE)
     p.add_argument("--batches", action="store_true",
-                   help="sequential entries: evaluate batch by batch (evaluate.py --episodes n --resume grows the plan)")
+                   help="sequential entries: a process per batch (evaluate.py --episodes n --resume grows the plan) "
+                        "instead of one process deciding batch by batch (evaluate.py --against --sequential, the default)")
+    p.add_argument("--whole-cap", action="store_true",
+                   help="sequential entries: evaluate the whole cap at once, then apply the test")
     p.add_argument("--jobs", type=int, default=1,
                    help="entries evaluated side by side (default 1). Each evaluation is mostly one busy core "
                         "(start-up, the policy between physics steps), so 2-3 fill a 2-core machine; with more "
@@ -157,17 +183,18 @@ def main(argv: list[str] | None = None) -> int:
     if a.out.exists() and any(a.out.iterdir()):
         raise UserError("holds files already", where=str(a.out))
     entries = load_entries(a.gate_file)
+    mode = "batches" if a.batches else "cap" if a.whole_cap else "process"
     if a.jobs == 1:
         results = []
         for i, e in enumerate(entries):
-            results.append(run_entry(i, e, a.out, a.gate_file, a.batches))
+            results.append(run_entry(i, e, a.out, a.gate_file, mode))
             print("\n".join(results[-1][1]), flush=True)
     else:
         a.out.mkdir(parents=True, exist_ok=True)
         logs = [a.out / f"{e['policy']}.log" for e in entries]
 
         def one(i: int) -> tuple[int, list[str]]:
-            code, lines = run_entry(i, entries[i], a.out, a.gate_file, a.batches, evaluate=_run_logged(logs[i]))
+            code, lines = run_entry(i, entries[i], a.out, a.gate_file, mode, evaluate=_run_logged(logs[i]))
             text = logs[i].read_text() if logs[i].exists() else ""
             with _CHECK:  # one entry's block at a time
                 print(f"gate: {entries[i]['policy']} done; its evaluation's output ({logs[i]}):\n{text}"

@@ -7,12 +7,14 @@ run's identity (`manifest.run_identity`) covers the cards and the checkpoint but
 so the code has its own identity here:
 
 - `sha256`: the content of every `*.py` under `arena_eval/` that git does not ignore (every
-  one of them in a copy of the tree without `.git`), plus the run's suite, task and policy
-  card files, each by its repository-relative path and the sha256 of its bytes
-  (`fingerprint.digest_of_digests`). It is the comparison: a commit that touches only the
-  README, or a checkout of another revision with the same sources, changes nothing. Files
-  outside `arena_eval/` (scripts, tests, docs, results) are not hashed: the scripts are thin
-  wrappers around it.
+  one of them in a copy of the tree without `.git`), each by its repository-relative path and
+  the sha256 of its bytes (`fingerprint.digest_of_digests`). It is the comparison: a commit
+  that touches only the README, or a checkout of another revision with the same sources,
+  changes nothing. Files outside `arena_eval/` (scripts, tests, docs, results) are not hashed:
+  the scripts are thin wrappers around it. The cards are not hashed either: the run identity
+  holds their parsed content, and their files' names and bytes vary where the content that
+  matters does not (a remote policy card written per server port, a card in a temp dir), so
+  two runs of the same code carry the same stamp whatever card files they read.
 - `revision` and `dirty` (git, as `git_info` reports them): what a person needs to find the
   code again; they name the code in messages and reports, and are never compared.
 - `files`: each hashed file's digest (first 16 hex digits), so a refusal can say which files
@@ -76,29 +78,10 @@ def source_files() -> list[str]:
     return sorted({n for n in names if n.endswith(".py") and (REPO_ROOT / n).is_file()})  # a deleted file is gone
 
 
-def _card_name(path: Path) -> str:
-    p = path.resolve()
-    try:
-        return p.relative_to(REPO_ROOT.resolve()).as_posix()
-    except ValueError:
-        return str(p)
-
-
-def code_identity(cards: Iterable[str | Path] = (), own: Path | None = None) -> dict[str, Any]:
-    """{revision, dirty, sha256, files} of the code now (see the module docstring); `cards`
-    are the run's card files (paths that are not files, e.g. an embedded card's "", are
-    skipped)."""
+def code_identity(own: Path | None = None) -> dict[str, Any]:
+    """{revision, dirty, sha256, files} of the code now (see the module docstring)."""
     digests = {n: file_digest(REPO_ROOT / n) for n in source_files()}
-    for c in cards:
-        if c and Path(c).is_file():
-            digests[_card_name(Path(c))] = file_digest(c)
     return {**git_info(own), "sha256": digest_of_digests(digests), "files": {k: v[:16] for k, v in digests.items()}}
-
-
-def run_cards(suite: Any, policy: Any) -> list[str]:
-    """The card files a run reads: the suite's, each task's and the policy's."""
-    paths = [suite.source, *(t.source for t in suite.tasks), policy.source]
-    return list(dict.fromkeys(str(p) for p in paths if p))
 
 
 def invocation(code: dict[str, Any], resume: bool, changed: bool = False) -> dict[str, Any]:

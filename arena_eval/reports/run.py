@@ -146,6 +146,10 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     if funnel:
         lines += ["", "## Milestones", "", md_table(FUNNEL_HEADER, funnel),
                   "", "Each milestone counts the decided episodes that met it at least once (arena_eval/envs/tasks/milestones.py)."]
+    seq = summary.get("sequential")
+    if seq:
+        lines += ["", "## Sequential decision", "", f"Against `{seq['baseline']}`, {seq['episodes_per_task']} episodes per "
+                  f"task: {seq['verdict']} (the evidence: sequential/gate.md, sequential/evidence.png)."]
     return "\n".join(lines) + "\n"
 
 
@@ -291,6 +295,19 @@ def _reasons_html(summary: dict[str, Any]) -> str:
     return html_table(("task", "outcome", "reason", "episodes"), rows, left_cols=(0, 1, 2))
 
 
+def _sequential_html(seq: dict[str, Any] | None, run_dir: Path) -> str:
+    """The decision of `evaluate.py --against --sequential`, with its evidence plot."""
+    if not seq:
+        return ""
+    gate = run_dir / "sequential" / "gate.md"
+    text = gate.read_text().strip().strip("`").strip() if gate.is_file() else seq["verdict"]
+    png = run_dir / "sequential" / "evidence.png"
+    img = (f'<img class="plot" alt="sequential evidence" src="data:image/png;base64,'
+           f'{base64.b64encode(png.read_bytes()).decode("ascii")}">') if png.is_file() else ""
+    return (f'<h2>Sequential decision</h2><p class="headline">{esc(seq["verdict"])}</p>'
+            f'<pre class="note">{esc(text)}</pre>{img}')
+
+
 def render_html(summary: dict[str, Any], by_task: dict[str, list[EpisodeRecord]], run_dir: str | Path) -> str:
     run_dir = Path(run_dir)
     run, suite = summary["run"], summary["suite"]
@@ -316,12 +333,14 @@ def render_html(summary: dict[str, Any], by_task: dict[str, list[EpisodeRecord]]
     codes_html = html_table(CODES_HEADER, codes, left_cols=(0, 1, 2, 5)) if codes else ""
     funnel_html = (html_table(FUNNEL_HEADER, funnel, left_cols=(0, 1)) if funnel
                    else '<p class="note">The tasks of this run declare no milestones.</p>')
+    seq_html = _sequential_html(summary.get("sequential"), run_dir)
     body = f"""
 <h1>{esc(run['run_id'])}</h1>
 <p class="sub">policy <b>{esc(run['policy'])}</b> on suite <b>{esc(run['suite'])}</b> &middot; seed {esc(run['seed'])}
 &middot; git {esc(run['git_short'])} &middot; device {esc(join(run['device']))} (full run details at the end)</p>
 {headline}
 {warnings}
+{seq_html}
 <h2>Summary</h2>
 {table}
 <p class="note">Success rate = successes / (successes + failures); error episodes are counted separately (S/F/E = successes/failures/errors) and never as failures. Intervals are 95% Wilson score intervals; the pooled row pools all decided episodes. Mean length is over decided episodes, in control steps. Rule: when an episode counts as a success (any_step: the first step its condition holds; at_end: the condition holds at the time limit; held: K: it held K steps in a row).</p>

@@ -23,7 +23,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .. import __version__, console
 from ..cards import PolicySpec, SuiteSpec
@@ -40,7 +40,7 @@ from ..records import (
     read_records,
     write_json_atomic,
 )
-from ..records.code_identity import STAMP, code_identity, run_cards
+from ..records.code_identity import STAMP, code_identity
 from ..records.manifest import plan_dict, record_definition, record_timing, resume_or_start, stamp
 from .media import MediaRecorder
 from .runner import PlannedEpisode, Timing, make_plan, run_task, task_env
@@ -78,7 +78,7 @@ def build_manifest(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], polic
     from ..envs.isaaclab import isaaclab_versions
 
     devices = sorted({t.env.device for t in cfg.suite.tasks})
-    code = code_identity(run_cards(cfg.suite, cfg.policy), own=cfg.out)
+    code = code_identity(own=cfg.out)
     return stamp({
         "run_id": cfg.out.name if cfg.out else None,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -112,6 +112,16 @@ def _check_out(cfg: EvalConfig) -> None:
 
 def evaluate(cfg: EvalConfig) -> Path:
     """Run (or resume) an evaluation and write its records and reports. Returns the run dir."""
+    return locked_run(cfg, lambda run_once: run_once(cfg, make_plan(cfg.suite, cfg.seed)))
+
+
+RunOnce = Callable[[EvalConfig, dict[str, list[PlannedEpisode]]], Path]
+
+
+def locked_run(cfg: EvalConfig, body: Callable[[RunOnce], Any]) -> Path:
+    """Check and lock the run directory, load the policy once, and call `body(run_once)`, where
+    `run_once(cfg, plan)` runs that plan's unrecorded episodes in the locked directory (a later
+    call with a longer plan and resume=True grows it: the sequential evaluation's batches)."""
     cfg.out = Path(cfg.out or default_run_dir(cfg.suite, cfg.policy))
     _check_out(cfg)
     if cfg.ray is not None:
@@ -122,9 +132,13 @@ def evaluate(cfg: EvalConfig) -> Path:
     fresh_files: list[Path] = []  # what a fresh run wrote, to take back if it stops on a user error
     keep = False
     try:
-        out = _evaluate_locked(cfg, fresh_files)
+        policy = make_policy(cfg.policy)
+        try:
+            body(lambda c, plan: _run(c, plan, policy, fresh_files))
+        finally:
+            policy.close()
         keep = True
-        return out
+        return cfg.out
     except UserError:
         # A fresh run stopped by a user error before it recorded anything leaves nothing.
         keep = bool(read_records(cfg.out / EPISODES))
@@ -137,16 +151,6 @@ def evaluate(cfg: EvalConfig) -> Path:
         raise
     finally:
         lock.release(remove=not keep)
-
-
-def _evaluate_locked(cfg: EvalConfig, fresh_files: list[Path]) -> Path:
-    assert cfg.out is not None
-    plan = make_plan(cfg.suite, cfg.seed)
-    policy = make_policy(cfg.policy)
-    try:
-        return _run(cfg, plan, policy, fresh_files)
-    finally:
-        policy.close()
 
 
 def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy, fresh_files: list[Path]) -> Path:
@@ -249,73 +253,3 @@ def _run_on_ray(cfg: EvalConfig, todo: dict[str, list[PlannedEpisode]], writer: 
         write_json_atomic(cfg.out / MANIFEST, m)
 
 
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    from ..cards import load_policy, load_suite, override, select_tasks
-    from ..cards.variation import expand, parse_vary
-
-    p = argparse.ArgumentParser(
-        prog="evaluate.py",
-        description="Evaluate a policy on a task suite; writes results/<run>/ with records and reports.",
-    )
-    p.add_argument("--suite", required=True, help="suite name in tasks/ or a path to a suite card")
-    p.add_argument("--tasks", default=None, help="comma-separated task names of the suite to run (default: all)")
-    p.add_argument("--policy", required=True, help="policy name in policies/ or a path to a policy card")
-    p.add_argument("--num-envs", type=int, default=None, help="parallel env slots per task (default: the card's)")
-    p.add_argument("--backend", default=None, choices=("isaaclab", "isaaclab_workers"),
-                   help="env backend for every task: isaaclab (N envs in one process, MJWarp) or isaaclab_workers "
-                        "(one env per worker process, MuJoCo C; --num-envs workers) (default: each card's)")
-    p.add_argument("--episodes", type=int, default=None, help="episodes per task (default: the card's)")
-    p.add_argument("--seed", type=int, default=0, help="run seed; each episode's seed derives from it")
-    p.add_argument("--out", type=Path, default=None, help="run directory (default: results/<suite>-<policy>-<time>)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out without repeating episodes")
-    p.add_argument("--allow-code-change", action="store_true",
-                   help="with --resume: continue a run whose episodes came from other code (other sources or "
-                        "cards); the change is recorded and the summary marks which episodes came from which code")
-    p.add_argument("--videos", type=int, default=2, help="record the first K episodes of each task with a camera as mp4")
-    p.add_argument("--vary", action="append", metavar="AXIS=LEVEL[,LEVEL...]",
-                   help="robustness sweep: also run each task under these levels of a variation axis, on the same "
-                        "seeds (repeatable; the card's variations: lists axes and levels)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p.add_argument("--verbose", action="store_true",
-                   help="show Isaac Lab's, warp's and Newton's start-up output (default: in <out>/simulator.log)")
-    g = p.add_argument_group("Ray (one evaluation across many machines; see the README)")
-    g.add_argument("--ray", metavar="ADDRESS", default=None,
-                   help="run shards on a Ray cluster: 'auto' or host:port joins one, 'local' starts one here")
-    g.add_argument("--ray-cpus", type=int, default=None, help="CPUs of a --ray local cluster (default: all)")
-    g.add_argument("--shard-size", type=int, default=None,
-                   help="episodes per shard (default: 4 x the task's num_envs)")
-    g.add_argument("--ray-retries", type=int, default=3, help="attempts per failed shard beyond the first (default 3)")
-    args = p.parse_args(argv)
-    if args.ray is None and (args.ray_cpus is not None or args.shard_size is not None):
-        raise UserError("--ray-cpus and --shard-size need --ray", field="--ray")
-    if args.ray_cpus is not None and args.ray != "local":
-        raise UserError("--ray-cpus sets the size of a cluster started here (--ray local); an existing cluster "
-                        "has its own", field="--ray-cpus")
-    if args.shard_size is not None and args.shard_size < 1:
-        raise UserError(f"expected an integer >= 1, got {args.shard_size}", field="--shard-size")
-    if args.ray_retries < 0:
-        raise UserError(f"expected an integer >= 0, got {args.ray_retries}", field="--ray-retries")
-    if args.resume and args.out is None:
-        raise UserError("--resume needs --out (the run directory to continue)")
-    if args.allow_code_change and not args.resume:
-        raise UserError("goes with --resume (a fresh run has one code)", field="--allow-code-change")
-    suite = load_suite(args.suite)
-    suite = select_tasks(suite, [t for t in args.tasks.split(",") if t] if args.tasks else None)
-    suite = override(suite, num_envs=args.num_envs, episodes=args.episodes, backend=args.backend)
-    suite = expand(suite, parse_vary(args.vary))  # derived tasks <task>@<axis>=<level>, the nominal seeds
-    policy = load_policy(args.policy)
-    out = evaluate(
-        EvalConfig(
-            suite=suite, policy=policy, seed=args.seed, out=args.out, resume=args.resume,
-            progress=not args.no_progress, videos=max(0, args.videos),
-            ray=args.ray, ray_cpus=args.ray_cpus, shard_size=args.shard_size, ray_retries=args.ray_retries,
-            verbose=args.verbose, allow_code_change=args.allow_code_change,
-        )
-    )
-    summary = out / "summary.md"
-    if summary.exists():
-        print(summary.read_text())
-    print(f"run written to {out}")
-    return 0

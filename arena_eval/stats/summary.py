@@ -104,6 +104,7 @@ def summarize_loaded(run_dir: Path, manifest: dict[str, Any], by_task: dict[str,
         "timing": _timing(manifest),
         "code_identity": code_summary(manifest, [r for recs in by_task.values() for r in recs]),
         "unplanned_records_ignored": dropped,
+        "sequential": _decision(run_dir),
         "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -152,3 +153,11 @@ def summary_frame(summary: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows).astype({"planned": "Int64"})  # keep counts integers beside the suite's blank
 
 
+
+
+def _decision(run_dir: Path) -> dict[str, Any] | None:
+    """The sequential decision a run made against its baseline (run/sequential.py), if any."""
+    import json
+
+    p = Path(run_dir) / "sequential" / "decision.json"
+    return json.loads(p.read_text()) if p.is_file() else None

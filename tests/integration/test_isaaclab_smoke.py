@@ -116,13 +116,14 @@ def test_compare_and_regression_gate_on_real_runs(runs, tmp_path):
         assert (cmp_out / f).is_file()
     worse = subprocess.run([py, "scripts/check_regression.py", "--baseline", str(base), "--candidate", str(cand)], cwd=ROOT, capture_output=True, text=True)
     assert worse.returncode == 1, worse.stdout + worse.stderr
-    same = subprocess.run(
-        # Runs made by the tests come from whatever tree runs them, maybe with uncommitted changes.
-        [py, "scripts/check_regression.py", "--baseline", str(base), "--candidate", str(runs.scripted4_again()),
-         "--allow-dirty-baseline"],
-        cwd=ROOT, capture_output=True, text=True,
-    )
-    assert same.returncode == 0, same.stdout + same.stderr
+    # Runs made by the tests come from whatever tree runs them, maybe with uncommitted changes.
+    again = [py, "scripts/check_regression.py", "--baseline", str(base), "--candidate", str(runs.scripted4_again()),
+             "--allow-dirty-baseline"]
+    same = subprocess.run(again, cwd=ROOT, capture_output=True, text=True)
+    # A handful of equal episodes cannot rule out a 30-point drop: not a pass, but undecided.
+    assert same.returncode == 3 and "UNDECIDED" in same.stdout, same.stdout + same.stderr
+    lenient = subprocess.run([*again, "--max-mde", "1"], cwd=ROOT, capture_output=True, text=True)
+    assert lenient.returncode == 0, lenient.stdout + lenient.stderr
 
 
 def test_real_report_renders_in_headless_chromium(runs):

@@ -60,11 +60,28 @@ def test_equal_candidate_passes_early(tmp_path: Path) -> None:
     assert len(fake.calls) < 96 // 8
 
 
-def test_without_batches_one_evaluation_at_the_cap(tmp_path: Path) -> None:
+def test_whole_cap_is_one_evaluation_at_the_cap(tmp_path: Path) -> None:
     base, fake = setup(tmp_path, 0.6, 2)
     short = make_run(tmp_path, "short", {"t": "S" * 40})  # the cap follows the baseline's episodes
-    code, _ = ci_gate.run_sequential(ENTRY, "p", tmp_path / "run", short, tmp_path / "g", evaluate=fake)
+    code, _ = ci_gate.run_sequential(ENTRY, "p", tmp_path / "run", short, tmp_path / "g", evaluate=fake, mode="cap")
     assert [c[c.index("--episodes") + 1] for c in fake.calls] == ["40"]
+
+
+def test_by_default_one_process_decides_against_the_baseline(tmp_path: Path) -> None:
+    """The default: one `evaluate.py --against BASELINE --sequential` (run/sequential.py), then
+    the verdict read from its records."""
+    base, fake = setup(tmp_path, 0.6, 0)
+
+    def one_process(cmd: list[str]) -> int:
+        fake.calls.append(cmd)
+        assert cmd[cmd.index("--against") + 1] == str(base) and "--sequential" in cmd and "--episodes" not in cmd
+        out = Path(cmd[cmd.index("--out") + 1])
+        make_run(out.parent, out.name, {"t": fake.outcomes[:24]})  # as if it stopped after 3 batches
+        return 1
+
+    code, lines = ci_gate.run_sequential(ENTRY, "p", tmp_path / "run", base, tmp_path / "g", evaluate=one_process)
+    assert code == 1 and "regression" in lines[-1] and len(fake.calls) == 1
+    assert [cmd[cmd.index(k) + 1] for k in ("--delta", "--max-episodes", "--batch") for cmd in fake.calls] == ["0.25", "96", "8"]
 
 
 def test_bad_sequential_fields_are_one_line_errors(tmp_path: Path) -> None:

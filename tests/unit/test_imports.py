@@ -26,7 +26,8 @@ ALLOWED = {
     "stats": {"errors", "outcomes", "records"},
     "reports": {"errors", "outcomes", "records", "stats"},
     "gates": {"cards", "errors", "records", "reports", "stats"},
-    "run": {"arena_eval", "cards", "console", "envs", "errors", "outcomes", "policies", "records", "registry", "reports"},
+    "run": {"arena_eval", "cards", "console", "envs", "errors", "gates", "outcomes", "policies", "records", "registry",
+            "reports", "stats"},
     "datasets": {"cards", "envs", "errors", "policies", "records", "run"},
 }
 

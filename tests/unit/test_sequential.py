@@ -159,14 +159,14 @@ def direct_power(rates: list[float], task: int, design: sq.Design, n: int, rng: 
     return hits / n
 
 
-KITCHEN = [92 / 112, 107 / 112]  # the committed kitchen baseline's rates (open_drawer_wide, coffee_press_button_wide)
+KITCHEN = [106 / 128, 123 / 128]  # the committed kitchen baseline's rates (open_drawer_wide, coffee_press_button_wide)
 
 
 @pytest.mark.parametrize("rates,cap", [(KITCHEN, None), (KITCHEN, 64), ([0.8, 0.9, 0.7], 64)],
                          ids=["kitchen-required-cap", "kitchen-cap-64", "three-tasks-cap-64"])
 def test_printed_and_required_power_is_a_direct_monte_carlo_of_run_gate(rates: list[float], cap: int | None) -> None:
-    """The power seq_gate prints (per task, that task alone dropping) and the cap
-    required_cap gives are those of run_gate's test (thresholds at m / alpha, the suite
+    """The power the gate prints (`simulated_power`: per task, that task alone dropping) and
+    the cap `required_cap` gives are those of run_gate's test (thresholds at m / alpha, the suite
     row). With 1 / alpha, as before, the kitchen's tasks at cap 64 printed 70% and 83%
     against 58% and 80%, and the three tasks' first 69% against 52%: this fails then."""
     from arena_eval.gates.sequential import simulated_power
