@@ -40,6 +40,7 @@ from .. import console
 from ..cards import REPO_ROOT, PolicySpec, TaskSpec
 from ..errors import PolicyUnavailable, RunStopped, SimulatorError, UserError
 from ..records import EpisodeRecord
+from ..records.manifest import record_definition
 from .runner import PlannedEpisode, Timing
 
 SHARD_ROUNDS = 4  # default shard size: this many rounds of the task's env slots
@@ -113,7 +114,8 @@ def resources(task: TaskSpec, policy: PolicySpec) -> dict[str, float]:
 
 def run_shard(job: dict[str, Any], shard: dict[str, Any], emit: Callable[..., None]) -> dict[str, Any]:
     """Run one shard in this process; `emit("record", json)` and `emit("file", relpath,
-    bytes)` as episodes end. Returns {"status": "ok", "timing": ...}, or the user error or
+    bytes)` as episodes end. Returns {"status": "ok", "timing": ..., "definition": the task's
+    success definition as the worker's env built it}, or the user error or
     run-stopping fault that ended it (the driver raises it)."""
     from ..cards import parse_policy, task_from_card
     from ..policies import make_policy
@@ -137,13 +139,14 @@ def run_shard(job: dict[str, Any], shard: dict[str, Any], emit: Callable[..., No
             media = MediaRecorder.for_task(Path(tmp), task, env, job["videos"],
                                            on_written=lambda p: emit("file", f"media/{name}/{p.name}", p.read_bytes()))
             timing = run_task(env, policy, task, eps, lambda r: emit("record", r.to_json()), progress=False, media=media)
+            definition = getattr(env, "definition", None)
     except UserError as e:
         return {"status": "user_error", "message": str(e)}
     except (SimulatorError, PolicyUnavailable) as e:
         return {"status": "stopped", "kind": "policy" if isinstance(e, PolicyUnavailable) else "simulator", "message": str(e)}
     finally:
         policy.close()
-    return {"status": "ok", "timing": timing.to_dict()}
+    return {"status": "ok", "timing": timing.to_dict(), "definition": definition}
 
 
 def _ray_shard(job: dict[str, Any], shard: dict[str, Any], attempt: int, queue: Any) -> dict[str, Any]:
@@ -258,6 +261,7 @@ def drive(
                         fail(sid, f"returned without records of episodes {sorted(left[sid])}")
                         continue
                     running.discard(sid)
+                    record_definition(out, shard.task, res.get("definition"))  # as a local run records it
                     stats.timing.add(Timing(**{k: res["timing"][k] for k in ("sim_s", "policy_s", "wall_s", "env_steps")}))
                 elif kind == "failed" and attempt == attempts[sid]:
                     fail(sid, msg[3])
