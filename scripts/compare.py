@@ -11,7 +11,8 @@ two-sample Boschloo test when the published episode count N is given)?
 run against the first on their shared episodes in plan order (arena_eval.stats.sequential, as
 check_regression.py --sequential): regression, no regression larger than D, or undecided,
 with the episodes the decision took; the sequential.json and evidence plot of each pair are
-written beside the comparison.
+written beside the comparison. A run made by `evaluate.py --against FIRST --sequential` shows
+the decision it made as it ran (its sequential/ folder) instead.
 """
 
 import sys
@@ -62,11 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     print(compare_markdown(df), end="")
     print(f"\nwrote {out}/compare.{{md,csv,html}}", file=sys.stderr)
     if args.sequential and len(args.runs) > 1:
-        from arena_eval.gates import check_sequential
+        from arena_eval.gates import check_sequential, recorded_decision
         from arena_eval.stats.sequential import Design
 
         print("\n## Sequential test against the first run\n")
         for i, cand in enumerate(args.runs[1:], start=1):
+            made = recorded_decision(cand, args.runs[0])
+            if made is not None:  # the run decided against this baseline as it ran: that decision
+                print(f"### {cand}\n\n{made}\n")
+                continue
             # no cap of its own: the baseline's episodes are the cap (pairs need a baseline outcome)
             design = Design(args.delta, args.alpha, 1 - args.power, 10**6, args.batch)
             _, lines, _ = check_sequential(args.runs[0], cand, design, allow_errors=True, allow_incomplete=True,

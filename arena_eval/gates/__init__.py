@@ -3,6 +3,6 @@ the sequential anytime-valid gate (`sequential`, --sequential) and the CI gate o
 checkpoints (`ci`, results/baselines/gate.yaml)."""
 
 from .fixed import check_regression
-from .sequential import check_sequential
+from .sequential import check_sequential, recorded_decision
 
-__all__ = ["check_regression", "check_sequential"]
+__all__ = ["check_regression", "check_sequential", "recorded_decision"]

@@ -25,7 +25,15 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
-from ..records import check_same_definitions, load_task_records, plan_seeds, planned_episodes, run_label
+from ..records import (
+    SEQUENTIAL_DIR,
+    check_same_definitions,
+    load_task_records,
+    plan_seeds,
+    planned_episodes,
+    read_decision,
+    run_label,
+)
 from ..stats import sequential as sq
 from .fixed import check_same_suite, dirty_baseline_problems
 
@@ -198,3 +206,19 @@ def write_outputs(out_dir: Path, lines: list[str], result: dict[str, Any] | None
     if result:
         (out_dir / "sequential.json").write_text(json.dumps(result, indent=1))
         plot_evidence(result, out_dir / "evidence.png")
+
+
+def recorded_decision(run: Path, baseline: Path) -> str | None:
+    """The decision `run` made against `baseline` as it ran (`evaluate.py --against
+    --sequential`), as compare prints it; None when it made none against that baseline (a run
+    decided against another baseline is tested afresh)."""
+    made = read_decision(run)
+    if made is None or Path(str(made["baseline"])).resolve() != Path(baseline).resolve():
+        return None
+    d = made["design"]
+    head = (f"decided as it ran (evaluate.py --against --sequential: delta {d.get('delta')}, alpha {d.get('alpha')}, "
+            f"power {1 - float(d.get('beta', 0.2)):g}, cap {d.get('max_episodes')}, batch {d.get('batch')}; "
+            f"{made.get('episodes_per_task')} episodes per task; exit {made['exit_code']})")
+    gate_md = Path(run) / SEQUENTIAL_DIR / "gate.md"
+    body = gate_md.read_text().strip() if gate_md.is_file() else str(made["verdict"])
+    return f"{head}\n\n{body}"

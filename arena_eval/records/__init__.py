@@ -26,6 +26,7 @@ from .rundir import (
     LOCK,
     MANIFEST,
     OUTCOMES,
+    SEQUENTIAL_DIR,
     EpisodeRecord,
     RunLock,
     RunWriter,
@@ -33,14 +34,15 @@ from .rundir import (
     finished,
     load_manifest,
     load_run,
+    read_decision,
     read_records,
     write_json_atomic,
 )
 
 __all__ = [
-    "DEFAULT_MAX_MDE", "EPISODES", "LOCK", "MANIFEST", "OUTCOMES", "EpisodeRecord", "RunLock", "RunWriter",
+    "DEFAULT_MAX_MDE", "EPISODES", "LOCK", "MANIFEST", "OUTCOMES", "SEQUENTIAL_DIR", "EpisodeRecord", "RunLock", "RunWriter",
     "check_manifest", "check_records", "check_same_definitions", "code_change_text", "code_summary",
     "content_hash", "dedupe", "definition_hash", "finished", "git_info", "is_paired", "load_manifest", "load_run",
-    "load_task_records", "max_mde_of", "plan_seeds", "planned_episodes", "read_records", "run_label", "success_rule",
+    "load_task_records", "max_mde_of", "plan_seeds", "planned_episodes", "read_decision", "read_records", "run_label", "success_rule",
     "task_order", "unique_labels", "write_json_atomic",
 ]

@@ -47,6 +47,7 @@ from .checks import check_manifest, check_records
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 EPISODES = "episodes.jsonl"
+SEQUENTIAL_DIR = "sequential"  # a sequential decision made in the run (run/sequential.py)
 OUTCOMES = ("success", "failure", "error")
 
 
@@ -135,6 +136,21 @@ def load_manifest(run_dir: str | Path) -> dict[str, Any]:
     except json.JSONDecodeError as e:
         raise UserError(f"manifest.json is not valid JSON ({e})", where=str(run_dir))
     return check_manifest(manifest, path)
+
+
+def read_decision(run_dir: str | Path) -> dict[str, Any] | None:
+    """The sequential decision a run made against its baseline (`evaluate.py --against
+    --sequential`: `sequential/decision.json`), or None."""
+    path = Path(run_dir) / SEQUENTIAL_DIR / "decision.json"
+    if not path.is_file():
+        return None
+    try:
+        d = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise UserError(f"not valid JSON ({e})", where=str(path))
+    if not isinstance(d, dict) or not {"baseline", "design", "exit_code", "verdict"} <= set(d):
+        raise UserError("expected an object with baseline, design, exit_code and verdict", where=str(path))
+    return d
 
 
 def load_run(run_dir: str | Path) -> tuple[dict[str, Any], list[EpisodeRecord]]:

@@ -27,12 +27,11 @@ from typing import Any
 
 from ..cards import SuiteSpec, override
 from ..errors import UserError
-from ..records import load_manifest
+from ..records import SEQUENTIAL_DIR, load_manifest
 from ..stats.sequential import Design
 from .evaluate import EvalConfig, locked_run
 from .runner import make_plan
 
-SEQUENTIAL_DIR = "sequential"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,6 +20,7 @@ from ..records import (
     definition_hash,
     load_task_records,
     planned_episodes,
+    read_decision,
     run_label,
     success_rule,
 )
@@ -104,7 +105,7 @@ def summarize_loaded(run_dir: Path, manifest: dict[str, Any], by_task: dict[str,
         "timing": _timing(manifest),
         "code_identity": code_summary(manifest, [r for recs in by_task.values() for r in recs]),
         "unplanned_records_ignored": dropped,
-        "sequential": _decision(run_dir),
+        "sequential": read_decision(run_dir),
         "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -155,9 +156,4 @@ def summary_frame(summary: dict[str, Any]) -> pd.DataFrame:
 
 
 
-def _decision(run_dir: Path) -> dict[str, Any] | None:
-    """The sequential decision a run made against its baseline (run/sequential.py), if any."""
-    import json
 
-    p = Path(run_dir) / "sequential" / "decision.json"
-    return json.loads(p.read_text()) if p.is_file() else None

@@ -1,7 +1,8 @@
 """`scripts/evaluate.py --against BASELINE --sequential` on real Isaac Lab: a clearly degraded
 candidate (the zero policy against the shipped cartpole checkpoint's baseline) is stopped as a
 regression before the cap, in one process, with the decision in the run's summary and report,
-and its records equal those of a plain run of the same episodes."""
+and its records equal those of a plain run of the same episodes; `compare.py --sequential`
+prints the decision the run made."""
 
 from __future__ import annotations
 
@@ -49,3 +50,12 @@ def test_a_degraded_candidate_is_stopped_early_with_the_records_of_a_plain_run(t
     q = _evaluate("--suite", "smoke", "--episodes", str(n), "--seed", "0", "--out", str(plain))
     assert q.returncode == 0, q.stderr[-3000:]
     assert _records(seq) == _records(plain)
+    # compare.py --sequential reads the decision the run made instead of testing afresh,
+    # and tests the plain run (which made none) afresh.
+    c = subprocess.run([sys.executable, str(ROOT / "scripts" / "compare.py"), str(BASELINE), str(seq), str(plain),
+                        "--sequential", "--out", str(tmp_path / "cmp")], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    assert c.returncode == 0, c.stderr[-3000:]
+    made, fresh = c.stdout.split(f"### {seq}")[1].split(f"### {plain}")
+    assert "decided as it ran" in made and "FAIL: regression on cartpole_balance" in made
+    assert "decided as it ran" not in fresh and "cartpole_balance" in fresh
