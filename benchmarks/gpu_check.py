@@ -263,7 +263,7 @@ def latency_rows(rec: Rec, gens, device: str, dtype, batches, warm: int, calls: 
                 x = x.to(model.device, model.dtype)  # on the device already: the call's own copies are no-ops
                 noise = model.initial_noise(b, torch.Generator().manual_seed(0))
                 args = (x, img, steps) if gen in ("n1", "n1.5") else (x, steps)
-                call = lambda: model.get_action(*args, noise=noise)  # noqa: E731
+                call = lambda m=model: m.get_action(*args, noise=noise)  # noqa: E731
                 if cuda:
                     torch.cuda.reset_peak_memory_stats()
                 t1 = time.time()

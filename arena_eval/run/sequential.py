@@ -33,7 +33,6 @@ from .evaluate import EvalConfig, locked_run
 from .runner import make_plan
 
 
-
 @dataclasses.dataclass(frozen=True)
 class SequentialConfig:
     baseline: Path
