@@ -22,6 +22,8 @@ contract as the in-process adapter (`reset_to`, `step_eval`, Gymnasium spaces).
   new process's ~7 s. Episodes do not depend on it (tests/integration/test_isaaclab_robocasa.py compares
   a reused worker's episodes and frames with a fresh one's). ARENA_EVAL_REUSE_WORKERS=0
   turns it off.
+- `prestart(task, seed)` starts an env's workers ahead of it, so that their start-up overlaps
+  the main process's own (the policy's load); the env takes them when it is made.
 
 `peak_memory()` gives each worker's and the main process's peak resident memory (a reused
 worker's: over its whole life).
@@ -308,11 +310,58 @@ def _reuse() -> bool:
     return os.environ.get("ARENA_EVAL_REUSE_WORKERS", "1") not in ("", "0")
 
 
+# Workers started ahead of their env (`prestart`): (task, seed, workers building its world).
+_PRESTARTED: list[tuple[Any, int, list[_Worker]]] = []
+
+
 @atexit.register
 def close_parked() -> None:
-    """Stop the parked workers (at exit, or to free their memory)."""
+    """Stop the parked workers, and kill those started ahead and never taken (at exit, or to
+    free their memory)."""
     while _PARKED:
         _PARKED.pop().close()
+    while _PRESTARTED:
+        for w in _PRESTARTED.pop()[2]:
+            w.kill()
+
+
+def prestart(task, seed: int = 0) -> bool:
+    """Start the workers of the env `make_env(task, seed=seed)` will make, now, so that their
+    start-up (Isaac Lab's import, the world's build: most of a run's start-up) overlaps what
+    the main process does before it (loading the policy). That env takes them as they are;
+    another env waits for them to be ready and parks them (then builds its own world in
+    them). Episodes do not depend on it: the same process builds the same world either way.
+    Returns whether workers were started (the worker backend, reuse on, none waiting)."""
+    if task.env.backend != "isaaclab_workers" or not _reuse() or _PRESTARTED:
+        return False
+    from .assets import ensure_asset_root
+
+    ensure_asset_root()
+    ctx = mp.get_context("spawn")
+    n = int(task.env.num_envs or available_cores())
+    _PRESTARTED.append((task, int(seed), [_Worker(ctx, _isaaclab_worker, (task, int(seed)), DEFAULT_TIMEOUT)
+                                          for _ in range(n)]))
+    return True
+
+
+def _take_prestarted(task, seed: int, n: int) -> list[_Worker]:
+    """Up to n workers started ahead for exactly this (task, seed); any others are waited for
+    and parked, for the next env to build its own world in."""
+    taken: list[_Worker] = []
+    same = lambda t: dataclasses.replace(t, episodes=0)  # noqa: E731  (the plan's length builds no world)
+    while _PRESTARTED:
+        t, s, workers = _PRESTARTED.pop()
+        for w in workers:
+            if same(t) == same(task) and s == seed and len(taken) < n:
+                taken.append(w)
+                continue
+            try:
+                w.recv()  # its world is built (or it failed: this env's own build will say why)
+                w.call("park")
+                _PARKED.append(w)
+            except Exception:  # noqa: BLE001
+                w.kill()
+    return taken
 
 
 class WorkerVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
@@ -336,7 +385,11 @@ class WorkerVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
         t0 = time.perf_counter()
         self._workers: list[_Worker] = []
         try:
-            for _ in range(self.num_envs):
+            if self._poolable and _PRESTARTED:
+                for w in _take_prestarted(task, self.seed, self.num_envs):
+                    w.args, w.timeout = (task, self.seed), timeout  # a restart builds this task
+                    self._workers.append(w)  # its "ready" reply is pending, as a new worker's
+            for _ in range(self.num_envs - len(self._workers)):
                 if self._poolable and _PARKED:
                     w = _PARKED.pop()
                     w.args, w.timeout = (task, self.seed), timeout  # a restart builds this task
@@ -532,4 +585,4 @@ class WorkerVectorEnv(GymVectorAPI, gym.vector.VectorEnv):
         self._workers = []
 
 
-__all__ = ["LazyFrames", "WorkerVectorEnv", "available_cores", "worker_task"]
+__all__ = ["LazyFrames", "WorkerVectorEnv", "available_cores", "prestart", "worker_task"]

@@ -132,6 +132,11 @@ def locked_run(cfg: EvalConfig, body: Callable[[RunOnce], Any]) -> Path:
     fresh_files: list[Path] = []  # what a fresh run wrote, to take back if it stops on a user error
     keep = False
     try:
+        if cfg.ray is None and cfg.suite.tasks:
+            # The first task's env workers start now, their start-up beside the policy's load.
+            from ..envs import prestart
+
+            prestart(cfg.suite.tasks[0], cfg.seed)
         policy = make_policy(cfg.policy)
         try:
             body(lambda c, plan: _run(c, plan, policy, fresh_files))

@@ -9,7 +9,8 @@ happened to give these same four records too: its last-bit differences did not c
 outcome here. The bitwise guard, which fails with a batched forward, is
 tests/unit/test_groot_batch_invariance.py, the runner's actions at 1 and 4 slots included.) The 1-
 and 4-worker runs also give identical camera frames (the second episode follows the first in
-the same world with 1 worker, in a fresh one with 4). Recorded datasets (the scripted expert's,
+the same world with 1 worker, in a fresh one with 4), the 1-worker run's worker started when
+its env is made, the others' ahead of it (beside the policy's load: workers.prestart). Recorded datasets (the scripted expert's,
 camera frames included) are the same whether the cameras render at every step or only when
 read (ARENA_EVAL_RENDER_EVERY_STEP), and the expert succeeds on g1_lift, which failed on this
 solver before the Newton patches (the fixed-base root applied twice). The kitchen's patch
@@ -44,9 +45,9 @@ def command(out: Path, num_envs: int, videos: int, *extra: str) -> list[str]:
             "--seed", "0", "--videos", str(videos), "--out", str(out), "--no-progress", *extra]
 
 
-def evaluate(out: Path, num_envs: int, videos: int = 0, *extra: str) -> Path:
+def evaluate(out: Path, num_envs: int, videos: int = 0, *extra: str, env: dict | None = None) -> Path:
     proc = subprocess.run(command(out, num_envs, videos, *extra), cwd=ROOT, capture_output=True, text=True,
-                          timeout=1800)
+                          timeout=1800, env={**os.environ, **(env or {})})
     assert proc.returncode == 0, proc.stderr[-5000:]
     return out
 
@@ -54,7 +55,9 @@ def evaluate(out: Path, num_envs: int, videos: int = 0, *extra: str) -> Path:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("workers")
-    out = {"n1": evaluate(base / "n1", 1, 2), "n4": evaluate(base / "n4", 4, 2)}
+    # n1 without worker reuse, so without workers started ahead of the env (workers.prestart,
+    # which every other run here uses): the same records and frames either way.
+    out = {"n1": evaluate(base / "n1", 1, 2, env={"ARENA_EVAL_REUSE_WORKERS": "0"}), "n4": evaluate(base / "n4", 4, 2)}
     # The issue's set-up: 2 slots, the main process killed once 2 records exist (episodes 0 and
     # 1 ended; episode 2 is under way), then --resume, which runs episodes 2 and 3 side by side.
     killed = base / "killed"
