@@ -331,8 +331,10 @@ def prestart(task, seed: int = 0) -> bool:
     the main process does before it (loading the policy). That env takes them as they are;
     another env waits for them to be ready and parks them (then builds its own world in
     them). Episodes do not depend on it: the same process builds the same world either way.
-    Returns whether workers were started (the worker backend, reuse on, none waiting)."""
-    if task.env.backend != "isaaclab_workers" or not _reuse() or _PRESTARTED:
+    Returns whether workers were started (the worker backend, reuse on, none waiting, not
+    turned off by ARENA_EVAL_PRESTART=0)."""
+    if task.env.backend != "isaaclab_workers" or not _reuse() or _PRESTARTED \
+            or os.environ.get("ARENA_EVAL_PRESTART", "1") in ("", "0"):  # 0: as before (benchmarks/bench_startup.py)
         return False
     from .assets import ensure_asset_root
 

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .. import __version__, console
+from .. import STARTED, __version__, console
 from ..cards import PolicySpec, SuiteSpec
 from ..errors import RunStopped, UserError
 from ..policies import Policy, make_policy
@@ -192,6 +192,8 @@ def _run(cfg: EvalConfig, plan: dict[str, list[PlannedEpisode]], policy: Policy,
                 fresh_files.extend(cfg.out / n for n in (MANIFEST, EPISODES, "media"))
             # The manifest (a grown plan, this invocation and its code) is written when the
             # invocation's first episode is about to run.
+            if cfg.ray is None:  # its first env is ready: the start-up of this invocation's process
+                manifest["invocations"][-1]["ready_s"] = round(time.time() - STARTED, 3)
             write_json_atomic(cfg.out / MANIFEST, manifest)
             writer = RunWriter(cfg.out, code_hash=manifest["invocations"][-1]["code"]["sha256"][:STAMP])
         return writer
