@@ -1,7 +1,8 @@
 """The per-task table of docs/cards.md, from runs: the scripted expert with 4 and with 1 env slots,
 whether both start every episode in the same state and end it the same way, the random
-policy, and (with --mjwarp) the scripted expert on the in-process MJWarp backend against the
-worker backend on the same episodes.
+policy, the blind baseline (the expert's first planned episode replayed open loop on every
+seed: a task it solves often does not test perception), and (with --mjwarp) the scripted
+expert on the in-process MJWarp backend against the worker backend on the same episodes.
 
 Each cell comes from a run of `scripts/evaluate.py` (seed --seed, --episodes per task, no
 videos: cameras do not touch the physics) under --workdir, one run per (suite, column); runs
@@ -34,6 +35,7 @@ RUNS = {
     "scripted4": ("scripted", ["--num-envs", "4"]),
     "scripted1": ("scripted", ["--num-envs", "1"]),
     "random": ("random", []),
+    "blind": ("blind", []),
     "mjwarp": ("scripted", ["--backend", "isaaclab", "--num-envs", "4"]),
 }
 
@@ -76,7 +78,8 @@ def agree(a: dict[int, object], b: dict[int, object]) -> tuple[str, str]:
 
 
 def table(runs: dict[tuple[str, str], Path], mjwarp: bool) -> str:
-    head = ["suite", "task", "scripted, 4 slots", "scripted, 1 slot", "same start state", "same outcome", "random"]
+    head = ["suite", "task", "scripted, 4 slots", "scripted, 1 slot", "same start state", "same outcome", "random",
+            "blind"]
     if mjwarp:
         head += ["scripted, MJWarp", "same start state", "same outcome"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -86,7 +89,7 @@ def table(runs: dict[tuple[str, str], Path], mjwarp: bool) -> str:
         cols = {c: by_episode(runs[(suite, c)]) for c in RUNS if (suite, c) in runs}
         for task, s4 in cols["scripted4"].items():
             s1, rnd = cols["scripted1"].get(task, {}), cols["random"].get(task, {})
-            row = [suite, task, rate(s4), rate(s1), *agree(s4, s1), rate(rnd)]
+            row = [suite, task, rate(s4), rate(s1), *agree(s4, s1), rate(rnd), rate(cols.get("blind", {}).get(task, {}))]
             if mjwarp:
                 mj = cols["mjwarp"].get(task, {})
                 row += [rate(mj), *agree(s4, mj)]
@@ -111,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.episodes < 1:
         raise UserError(f"expected an integer >= 1, got {a.episodes}", field="--episodes")
     a.workdir.mkdir(parents=True, exist_ok=True)
-    columns = ["scripted4", "random", "scripted1"] + (["mjwarp"] if a.mjwarp else [])
+    columns = ["scripted4", "random", "blind", "scripted1"] + (["mjwarp"] if a.mjwarp else [])
     runs, walls = {}, {}
     for column in columns:  # a column at a time: the scripted and random results come first
         for suite in suites:
