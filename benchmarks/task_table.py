@@ -1,7 +1,8 @@
 """The per-task table of docs/cards.md, from runs: the scripted expert with 4 and with 1 env slots,
 whether both start every episode in the same state and end it the same way, the random
-policy, and (with --mjwarp) the scripted expert on the in-process MJWarp backend against the
-worker backend on the same episodes.
+policy, the blind baseline (the expert's first planned episode replayed open loop on every
+seed: a task it solves often does not test perception), and (with --mjwarp) the scripted
+expert on the in-process MJWarp backend against the worker backend on the same episodes.
 
 Each cell comes from a run of `scripts/evaluate.py` (seed --seed, --episodes per task, no
 videos: cameras do not touch the physics) under --workdir, one run per (suite, column); runs
@@ -11,6 +12,7 @@ Markdown table, writes it to <workdir>/task_table.md and the wall time of each r
 
     bash scripts/run.sh python benchmarks/task_table.py --workdir /tmp/task-table
     bash scripts/run.sh python benchmarks/task_table.py --workdir /tmp/task-table --mjwarp
+    bash scripts/run.sh python benchmarks/task_table.py --workdir /tmp/task-table --table-only  # so far
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ RUNS = {
     "scripted4": ("scripted", ["--num-envs", "4"]),
     "scripted1": ("scripted", ["--num-envs", "1"]),
     "random": ("random", []),
+    "blind": ("blind", []),
     "mjwarp": ("scripted", ["--backend", "isaaclab", "--num-envs", "4"]),
 }
 
@@ -63,6 +66,8 @@ def by_episode(run: Path) -> dict[str, dict[int, object]]:
 
 
 def rate(recs: dict[int, object]) -> str:
+    if not recs:  # no run of this column (yet: --table-only on an unfinished table)
+        return "-"
     ok = sum(r.outcome == "success" for r in recs.values())
     err = sum(r.outcome == "error" for r in recs.values())
     return f"{ok}/{len(recs) - err}" + (f" (+{err} errors)" if err else "")
@@ -70,13 +75,16 @@ def rate(recs: dict[int, object]) -> str:
 
 def agree(a: dict[int, object], b: dict[int, object]) -> tuple[str, str]:
     common = sorted(set(a) & set(b))
+    if not common:
+        return "-", "-"
     same_start = sum(a[i].seed == b[i].seed and a[i].init_state == b[i].init_state for i in common)
     same_outcome = sum(a[i].outcome == b[i].outcome for i in common)
     return f"{same_start}/{len(common)}", f"{same_outcome}/{len(common)}"
 
 
 def table(runs: dict[tuple[str, str], Path], mjwarp: bool) -> str:
-    head = ["suite", "task", "scripted, 4 slots", "scripted, 1 slot", "same start state", "same outcome", "random"]
+    head = ["suite", "task", "scripted, 4 slots", "scripted, 1 slot", "same start state", "same outcome", "random",
+            "blind"]
     if mjwarp:
         head += ["scripted, MJWarp", "same start state", "same outcome"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -85,10 +93,10 @@ def table(runs: dict[tuple[str, str], Path], mjwarp: bool) -> str:
             continue
         cols = {c: by_episode(runs[(suite, c)]) for c in RUNS if (suite, c) in runs}
         for task, s4 in cols["scripted4"].items():
-            s1, rnd = cols["scripted1"].get(task, {}), cols["random"].get(task, {})
-            row = [suite, task, rate(s4), rate(s1), *agree(s4, s1), rate(rnd)]
+            s1, rnd = cols.get("scripted1", {}).get(task, {}), cols.get("random", {}).get(task, {})
+            row = [suite, task, rate(s4), rate(s1), *agree(s4, s1), rate(rnd), rate(cols.get("blind", {}).get(task, {}))]
             if mjwarp:
-                mj = cols["mjwarp"].get(task, {})
+                mj = cols.get("mjwarp", {}).get(task, {})
                 row += [rate(mj), *agree(s4, mj)]
             lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
@@ -103,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--episodes", type=int, default=20)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--mjwarp", action="store_true", help="also run the scripted expert on the MJWarp backend")
+    p.add_argument("--table-only", action="store_true",
+                   help="run nothing: print the table of the runs already in --workdir (a column or task not run yet: -)")
     a = p.parse_args(argv)
     suites = [s for s in a.suites.split(",") if s]
     unknown = [s for s in suites if s not in SUITES]
@@ -110,8 +120,15 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"expected suites among {', '.join(SUITES)}, got {', '.join(unknown)}", field="--suites")
     if a.episodes < 1:
         raise UserError(f"expected an integer >= 1, got {a.episodes}", field="--episodes")
+    if a.table_only:
+        runs = {(s, c): a.workdir / f"{s}-{c}" for s in suites for c in RUNS
+                if (a.workdir / f"{s}-{c}" / EPISODES).is_file()}
+        if not runs:
+            raise UserError("no runs there", field="--workdir", where=str(a.workdir))
+        print(table(runs, a.mjwarp))
+        return 0
     a.workdir.mkdir(parents=True, exist_ok=True)
-    columns = ["scripted4", "random", "scripted1"] + (["mjwarp"] if a.mjwarp else [])
+    columns = ["scripted4", "random", "blind", "scripted1"] + (["mjwarp"] if a.mjwarp else [])
     runs, walls = {}, {}
     for column in columns:  # a column at a time: the scripted and random results come first
         for suite in suites:

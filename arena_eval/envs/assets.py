@@ -26,7 +26,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-ASSET_VERSION = "v5"  # bump whenever a builder changes: a root is built once per version
+ASSET_VERSION = "v6-robocasa24b"  # bump whenever a builder changes: a root is built once per version
 GROUND_PLANE = "Isaac/IsaacLab/Environments/Grid/default_ground_plane_checker_v1/default_ground_plane.usda"
 CARTPOLE = "Isaac/IsaacLab/Robots/Classic/Cartpole/cartpole.usd"
 CARTPOLE_GOLDEN = "source/isaaclab_tasks/test/golden_stages/cartpole/newton-isaacsim_rtx_renderer-rgb.usda"

@@ -21,7 +21,7 @@ from arena_eval.records import EpisodeRecord
 from arena_eval.run import make_plan
 
 ROOT = Path(__file__).resolve().parents[2]
-EMBEDDED = {"g1": 3, "dexmg": 3, "robocasa": 6}
+EMBEDDED = {"g1": 3, "dexmg": 3, "robocasa": 26}  # robocasa: RoboCasa's 24 and two _wide variants
 
 
 def g1_lift():
