@@ -75,8 +75,17 @@ def test_start_states_depend_on_the_seed_only():
 
 
 def test_new_samplers_seeded_and_in_range():
-    from arena_eval.envs.tasks.robocasa.samplers import (CLOSE_DRAWER_X, DCAB_X, DCAB_Y, DOOR_OPEN, DRAWER_OPEN, FAUCET_ON_START,
-                                                         FIX_X, FIX_Y, SAMPLERS)
+    from arena_eval.envs.tasks.robocasa.samplers import (
+        CLOSE_DRAWER_X,
+        DCAB_X,
+        DCAB_Y,
+        DOOR_OPEN,
+        DRAWER_OPEN,
+        FAUCET_ON_START,
+        FIX_X,
+        FIX_Y,
+        SAMPLERS,
+    )
 
     for name, fn in SAMPLERS.items():
         a, b = fn(np.random.default_rng(7), None), fn(np.random.default_rng(7), None)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 
 import torch
-
 from isaaclab.utils.math import quat_apply
 
 from .robot import GRIP_SITE_Z
